@@ -1,0 +1,108 @@
+import Foundation
+public import NIOCore
+
+/// Every frame a client sends to a server (PROTOCOL.md, "Client frames").
+public enum ClientFrame: Sendable, Hashable {
+    /// Post `text` to the room; with an `id` the server answers with an `ack`.
+    case message(id: String?, text: String)
+    /// Change this connection's name.
+    case nick(name: String)
+
+    /// The longest message id a server accepts.
+    public static let maxIDLength = 128
+}
+
+extension ClientFrame {
+    /// Encodes the frame as compact JSON.
+    public func encode(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var writer = JSONWriter(buffer: allocator.buffer(capacity: 64))
+        writer.beginObject()
+        switch self {
+        case .message(let id, let text):
+            writer.field("type", "message")
+            writer.field("id", id)
+            writer.field("text", text)
+        case .nick(let name):
+            writer.field("type", "nick")
+            writer.field("name", name)
+        }
+        writer.endObject()
+        return writer.buffer
+    }
+
+    /// Decodes the text of a WebSocket text frame.
+    ///
+    /// A frame whose first non-blank character is `{` must be a valid client object; any other text is
+    /// the text of a message, so that raw WebSocket clients can chat too.
+    /// - Throws: a `ServerError` with code `bad_request`, ready to send back.
+    public static func decode(_ text: String) throws(ServerError) -> ClientFrame {
+        guard let first = text.utf8.first(where: { !Self.isJSONWhitespace($0) }) else {
+            if text.isEmpty { throw ServerError(code: ChatErrorCode.badRequest, message: "empty message") }
+            return .message(id: nil, text: text)
+        }
+        guard first == UInt8(ascii: "{") else {
+            return .message(id: nil, text: text)
+        }
+        let raw: RawClientFrame
+        do {
+            raw = try JSONDecoder().decode(RawClientFrame.self, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw ServerError(code: ChatErrorCode.badRequest, message: Self.describe(error))
+        } catch {
+            throw ServerError(code: ChatErrorCode.badRequest, message: "malformed JSON")
+        }
+        return try raw.validated()
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            if let key = context.codingPath.last?.stringValue {
+                return "'\(key)' must be a string"
+            }
+            return "expected a JSON object"
+        case .keyNotFound(let key, _):
+            return "missing '\(key.stringValue)'"
+        case .dataCorrupted:
+            return "malformed JSON"
+        @unknown default:
+            return "malformed JSON"
+        }
+    }
+}
+
+/// The client object as it arrives, before validation.
+private struct RawClientFrame: Decodable {
+    var type: String?
+    var id: String?
+    var text: String?
+    var name: String?
+
+    func validated() throws(ServerError) -> ClientFrame {
+        func bad(_ message: String) -> ServerError {
+            ServerError(code: ChatErrorCode.badRequest, message: message, id: self.id)
+        }
+        guard let type = self.type else { throw bad("missing 'type'") }
+        switch type {
+        case "message":
+            if let id = self.id, id.isEmpty || id.count > ClientFrame.maxIDLength {
+                throw ServerError(
+                    code: ChatErrorCode.badRequest,
+                    message: "'id' must be 1 to \(ClientFrame.maxIDLength) characters"
+                )
+            }
+            guard let text = self.text else { throw bad("a message needs 'text'") }
+            guard !text.isEmpty else { throw bad("'text' is empty") }
+            return .message(id: self.id, text: text)
+        case "nick":
+            guard let name = self.name else { throw bad("a nick needs 'name'") }
+            return .nick(name: name)
+        default:
+            throw bad("unknown type '\(type)'; expected 'message' or 'nick'")
+        }
+    }
+}

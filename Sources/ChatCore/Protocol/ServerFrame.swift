@@ -1,0 +1,114 @@
+public import NIOCore
+
+/// Every frame a server sends to a client (PROTOCOL.md, "Server frames").
+public enum ServerFrame: Sendable, Hashable {
+    case welcome(Welcome)
+    case message(ChatMessage)
+    case join(PresenceEvent)
+    case leave(PresenceEvent)
+    case nick(PresenceEvent)
+    case ack(Ack)
+    case error(ServerError)
+
+    /// The frame's `type` field.
+    public var type: String {
+        switch self {
+        case .welcome: "welcome"
+        case .message: "message"
+        case .join: "join"
+        case .leave: "leave"
+        case .nick: "nick"
+        case .ack: "ack"
+        case .error: "error"
+        }
+    }
+}
+
+extension ServerFrame {
+    /// Encodes the frame as one line of compact JSON.
+    public func encode(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var writer = JSONWriter(buffer: allocator.buffer(capacity: 128))
+        writer.beginObject()
+        writer.field("type", self.type)
+        switch self {
+        case .welcome(let welcome):
+            writer.field("room", welcome.room)
+            writer.key("you")
+            writer.write(welcome.you)
+            writer.beginArray(key: "users")
+            for user in welcome.users { writer.write(user) }
+            writer.endArray()
+            writer.field("seq", welcome.seq)
+            writer.field("epoch", welcome.epoch)
+            writer.key("limits")
+            writer.beginObject()
+            writer.field("maxMessageBytes", welcome.limits.maxMessageBytes)
+            writer.field("maxFrameBytes", welcome.limits.maxFrameBytes)
+            writer.field("historySize", welcome.limits.historySize)
+            writer.endObject()
+            if let recovered = welcome.recovered { writer.field("recovered", recovered) }
+            if let firstSeq = welcome.firstSeq { writer.field("firstSeq", firstSeq) }
+        case .message(let message):
+            writer.field("room", message.room)
+            writer.field("seq", message.seq)
+            writer.field("id", message.id)
+            writer.field("from", message.from)
+            writer.field("uid", message.uid)
+            writer.field("text", message.text)
+            writer.field("ts", message.ts)
+        case .join(let event), .leave(let event), .nick(let event):
+            writer.field("room", event.room)
+            writer.key("user")
+            writer.write(event.user)
+            writer.field("previousName", event.previousName)
+            writer.field("ts", event.ts)
+        case .ack(let ack):
+            writer.field("id", ack.id)
+            writer.field("seq", ack.seq)
+        case .error(let error):
+            writer.field("code", error.code)
+            writer.field("message", error.message)
+            writer.field("id", error.id)
+        }
+        writer.endObject()
+        return writer.buffer
+    }
+}
+
+extension JSONWriter {
+    fileprivate mutating func write(_ user: ChatUser) {
+        self.beginObject()
+        self.field("id", user.id)
+        self.field("name", user.name)
+        self.endObject()
+    }
+}
+
+extension ServerFrame: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case type
+    }
+
+    /// Decodes a frame from its JSON text; unknown `type`s throw `ServerFrame.UnknownType`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try container.decode(String.self, forKey: .type)
+        // Every payload struct reads its own keys from the same object, so the JSON is parsed once.
+        switch type {
+        case "welcome": self = .welcome(try Welcome(from: decoder))
+        case "message": self = .message(try ChatMessage(from: decoder))
+        case "join": self = .join(try PresenceEvent(from: decoder))
+        case "leave": self = .leave(try PresenceEvent(from: decoder))
+        case "nick": self = .nick(try PresenceEvent(from: decoder))
+        case "ack": self = .ack(try Ack(from: decoder))
+        case "error": self = .error(try ServerError(from: decoder))
+        default: throw UnknownType(type: type)
+        }
+    }
+
+    /// A frame whose `type` this version does not know; clients skip such frames.
+    public struct UnknownType: Error, Hashable {
+        /// The unknown type.
+        public var type: String
+    }
+}

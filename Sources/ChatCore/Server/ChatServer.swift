@@ -1,0 +1,191 @@
+public import Logging
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+import NIOWebSocket
+public import ServiceLifecycle
+
+/// The chat server: HTTP/1.1 with the WebSocket upgrade on `/ws` and `/ws/ROOM`, plus `/healthz`.
+///
+/// `run()` binds, serves until graceful shutdown, then stops accepting, closes every client with 1001
+/// (going away) and waits a bounded time for them.
+public final class ChatServer: Service {
+    private enum Upgraded {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, ConnectRequest)
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+    }
+
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let eventLoopGroup: any EventLoopGroup
+    private let onListening: @Sendable (SocketAddress) -> Void
+    private let hub: RoomHub
+    private let channels = ChannelRegistry()
+
+    /// Creates a server.
+    /// - Parameters:
+    ///   - configuration: Where to listen and the limits to enforce.
+    ///   - logger: Where connection events go (at `info` and below).
+    ///   - eventLoopGroup: The NIO event loops to run on.
+    ///   - onListening: Called once with the bound address, before the first connection is accepted.
+    public init(
+        configuration: ServerConfiguration,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        self.onListening = onListening
+        self.hub = RoomHub(configuration: configuration)
+    }
+
+    /// Serves until graceful shutdown (or cancellation).
+    public func run() async throws {
+        let serverChannel = try await self.bind()
+        guard let address = serverChannel.channel.localAddress else {
+            throw ChatServerError.bindFailed(host: self.configuration.host, port: self.configuration.port, reason: "no address")
+        }
+        self.logger.info("listening", metadata: ["chat.address": "\(address)", "chat.epoch": "\(self.hub.epoch)"])
+        self.onListening(address)
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                // Cancellation (rather than graceful shutdown) also ends up here, and cleans up the same way.
+                try? await gracefulShutdown()
+                self.logger.info("shutting down")
+                serverChannel.channel.close(promise: nil)
+                self.hub.closeAll(.goingAway)
+                await self.channels.waitUntilEmpty(timeout: self.configuration.shutdownTimeout)
+            }
+            try await serverChannel.executeThenClose { inbound in
+                for try await upgrade in inbound {
+                    group.addTask { await self.handle(upgrade) }
+                }
+            }
+        }
+        self.logger.info("stopped")
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<EventLoopFuture<Upgraded>, Never> {
+        let configuration = self.configuration
+        let channels = self.channels
+        do {
+            return try await ServerBootstrap(group: self.eventLoopGroup)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 1024)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        channels.add(channel)
+                        return try Self.configurePipeline(channel, configuration: configuration)
+                    }
+                }
+        } catch {
+            throw ChatServerError.bindFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+        }
+    }
+
+    private static func configurePipeline(
+        _ channel: any Channel,
+        configuration: ServerConfiguration
+    ) throws -> EventLoopFuture<Upgraded> {
+        let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
+            maxFrameSize: configuration.maxFrameBytes,
+            shouldUpgrade: { channel, head in
+                // Only a valid chat path with valid parameters upgrades; the rest is answered over HTTP.
+                guard case .success? = ConnectRequest.parse(uri: head.uri) else {
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
+                        preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
+                    }
+                    // Fragmented messages arrive whole, within the same frame cap as unfragmented ones.
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0,
+                            maxAccumulatedFrameCount: 1024,
+                            maxAccumulatedFrameSize: configuration.maxFrameBytes
+                        )
+                    )
+                    let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                        wrappingChannelSynchronously: channel
+                    )
+                    return Upgraded.websocket(asyncChannel, request)
+                }
+            }
+        )
+        let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
+            upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel
+                    )
+                    return Upgraded.http(asyncChannel)
+                }
+            }
+        )
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+            configuration: .init(upgradeConfiguration: upgradeConfiguration)
+        )
+    }
+
+    /// Serves one accepted connection. It never throws: one bad client must not stop the server.
+    private func handle(_ upgrade: EventLoopFuture<Upgraded>) async {
+        do {
+            switch try await upgrade.get() {
+            case .websocket(let channel, let request):
+                await self.serveWebSocket(channel, request: request)
+            case .http(let channel):
+                try await self.serveHTTP(channel)
+            }
+        } catch {
+            self.logger.debug("connection failed", metadata: ["chat.error": "\(error)"])
+        }
+    }
+
+    private func serveHTTP(
+        _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    ) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            for try await part in inbound {
+                guard case .head(let head) = part else { continue }
+                let (status, body) = HTTPResponder.response(for: head)
+                try await HTTPResponder.write(status, body: body, headOnly: head.method == .HEAD, to: outbound)
+                // Every response says `Connection: close`, so one request per connection.
+                return
+            }
+        }
+    }
+
+    private func serveWebSocket(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, request: ConnectRequest) async {
+        let connection = ServerConnection(channel: channel.channel, configuration: self.configuration)
+        let (user, box) = self.hub.join(connection, request: request)
+        var logger = self.logger
+        logger[metadataKey: "chat.peer"] = "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        logger[metadataKey: "chat.room"] = "\(box.name)"
+        logger[metadataKey: "chat.user"] = "\(user.name)"
+        logger.info("connection opened")
+        let started = ContinuousClock.now
+        let session = ServerSession(hub: self.hub, box: box, userID: user.id, connection: connection, configuration: self.configuration)
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                await connection.run(inbound: inbound, outbound: outbound, onText: session.received, logger: logger)
+            }
+        } catch {
+            logger.debug("connection ended with an error", metadata: ["chat.error": "\(error)"])
+        }
+        self.hub.leave(box, userID: user.id)
+        let code = connection.sentCloseCode.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
+        logger.info(
+            "connection closed",
+            metadata: ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
+        )
+    }
+}

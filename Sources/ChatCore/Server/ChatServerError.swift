@@ -1,0 +1,20 @@
+/// Why a server could not run.
+public struct ChatServerError: Error, Equatable, CustomStringConvertible {
+    private enum Base: Equatable {
+        case bindFailed(host: String, port: Int, reason: String)
+    }
+
+    private let base: Base
+
+    /// The address could not be bound (in use, not local, permission denied).
+    public static func bindFailed(host: String, port: Int, reason: String) -> ChatServerError {
+        ChatServerError(base: .bindFailed(host: host, port: port, reason: reason))
+    }
+
+    public var description: String {
+        switch self.base {
+        case .bindFailed(let host, let port, let reason):
+            "cannot listen on \(host):\(port): \(reason)"
+        }
+    }
+}

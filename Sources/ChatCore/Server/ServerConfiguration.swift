@@ -1,0 +1,49 @@
+/// Everything `chat serve` can be told; every value has the default the CLI documents.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind (`127.0.0.1`, `::1`, `0.0.0.0`, a host name).
+    public var host: String
+    /// The port to bind; 0 picks a free one.
+    public var port: Int
+    /// Messages each room keeps for replay.
+    public var historySize: Int
+    /// The largest message text accepted, in UTF-8 bytes; larger ones get a `too_large` error.
+    public var maxMessageBytes: Int
+    /// The largest WebSocket frame read at all; a larger one closes the connection with 1009.
+    public var maxFrameBytes: Int
+    /// Bytes a connection may have waiting to be written before it is closed as too slow.
+    public var outboundQueueBytes: Int
+    /// How often the server pings each client; a client that misses a whole interval is dropped.
+    public var pingInterval: Duration
+    /// How long to wait for the peer's close frame after sending ours.
+    public var closeTimeout: Duration
+    /// How long a graceful shutdown waits for connections before closing them hard.
+    public var shutdownTimeout: Duration
+
+    /// Creates a configuration.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8000,
+        historySize: Int = 1000,
+        maxMessageBytes: Int = 64 * 1024,
+        maxFrameBytes: Int = 1024 * 1024,
+        outboundQueueBytes: Int = 16 * 1024 * 1024,
+        pingInterval: Duration = .seconds(30),
+        closeTimeout: Duration = .seconds(2),
+        shutdownTimeout: Duration = .seconds(3)
+    ) {
+        self.host = host
+        self.port = port
+        self.historySize = historySize
+        self.maxMessageBytes = maxMessageBytes
+        self.maxFrameBytes = maxFrameBytes
+        self.outboundQueueBytes = outboundQueueBytes
+        self.pingInterval = pingInterval
+        self.closeTimeout = closeTimeout
+        self.shutdownTimeout = shutdownTimeout
+    }
+
+    /// The limits announced to clients in `welcome`.
+    var limits: ServerLimits {
+        ServerLimits(maxMessageBytes: self.maxMessageBytes, maxFrameBytes: self.maxFrameBytes, historySize: self.historySize)
+    }
+}
