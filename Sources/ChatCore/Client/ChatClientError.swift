@@ -1,0 +1,78 @@
+/// Why a client could not connect, or lost its connection; each reads as one line a user can act on.
+public struct ChatClientError: Error, Hashable, CustomStringConvertible {
+    /// Broad kinds, so callers (the CLI's exit codes) can tell them apart.
+    public enum Kind: Hashable, Sendable {
+        /// The URL or another option is wrong; retrying will not help.
+        case usage
+        /// No connection could be made (refused, unreachable, name not found, timed out).
+        case unreachable
+        /// The server answered the upgrade with an HTTP error.
+        case refused
+        /// The connection was made and then lost or closed by the server.
+        case disconnected
+        /// The server spoke something other than this protocol.
+        case protocolViolation
+    }
+
+    /// The kind of failure.
+    public let kind: Kind
+    /// The HTTP status of a refused upgrade, or the close code of a closed connection.
+    public let code: Int?
+    private let message: String
+
+    public var description: String { self.message }
+
+    /// The URL cannot be used.
+    public static func invalidURL(_ url: String, _ reason: String) -> ChatClientError {
+        ChatClientError(kind: .usage, code: nil, message: "invalid URL '\(url)': \(reason)")
+    }
+
+    /// The TCP connection could not be made.
+    public static func unreachable(_ endpoint: String, _ reason: String) -> ChatClientError {
+        ChatClientError(kind: .unreachable, code: nil, message: "cannot connect to \(endpoint): \(reason)")
+    }
+
+    /// The server answered the WebSocket upgrade with `status`.
+    public static func upgradeRefused(_ endpoint: String, status: Int, reason: String) -> ChatClientError {
+        let detail = reason.isEmpty ? "" : ": \(reason)"
+        return ChatClientError(
+            kind: .refused,
+            code: status,
+            message: "\(endpoint) refused the WebSocket upgrade with HTTP \(status)\(detail)"
+        )
+    }
+
+    /// The server closed the connection with a close frame.
+    public static func closedByServer(code: Int, reason: String) -> ChatClientError {
+        let detail = reason.isEmpty ? "" : " (\(reason))"
+        return ChatClientError(
+            kind: .disconnected,
+            code: code,
+            message: "the server closed the connection: \(code) \(Self.closeCodeName(code))\(detail)"
+        )
+    }
+
+    /// The connection ended without a close handshake.
+    public static func connectionLost(_ reason: String) -> ChatClientError {
+        ChatClientError(kind: .disconnected, code: nil, message: "connection lost: \(reason)")
+    }
+
+    /// The server did not follow the protocol.
+    public static func protocolViolation(_ reason: String) -> ChatClientError {
+        ChatClientError(kind: .protocolViolation, code: nil, message: "the server broke the protocol: \(reason)")
+    }
+
+    private static func closeCodeName(_ code: Int) -> String {
+        switch code {
+        case 1000: "normal closure"
+        case 1001: "going away"
+        case 1002: "protocol error"
+        case 1003: "unsupported data"
+        case 1007: "invalid data"
+        case 1008: "policy violation"
+        case 1009: "message too big"
+        case 1011: "server error"
+        default: "closed"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// An open chat connection: the server's welcome, the frames that follow, and a way to send.
+///
+/// Created by `ChatClient.withSession`, which also closes it.
+public final class ChatSession: Sendable {
+    /// The server's first frame: who this connection is and where the room stands.
+    public let welcome: Welcome
+    /// Everything the server sends after `welcome`, in order. It ends when the connection ends: normally
+    /// after this side closed, with a `ChatClientError` when the server closed or the connection was lost.
+    public let events: AsyncThrowingStream<ServerFrame, any Error>
+    private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+    private let closing: CloseFlag
+
+    init(
+        welcome: Welcome,
+        events: AsyncThrowingStream<ServerFrame, any Error>,
+        outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
+        closing: CloseFlag
+    ) {
+        self.welcome = welcome
+        self.events = events
+        self.outbound = outbound
+        self.closing = closing
+    }
+
+    /// Sends a frame (a message or a nick change).
+    public func send(_ frame: ClientFrame) async throws {
+        try await self.outbound.write(
+            WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: frame.encode())
+        )
+    }
+
+    /// Starts the close handshake (1000); the connection ends when the server answers.
+    func close() async {
+        guard !self.closing.markClosing() else { return }
+        var data = ByteBuffer()
+        data.write(webSocketErrorCode: .normalClosure)
+        try? await self.outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
+    }
+}
+
+/// Whether this side started the close handshake, shared by the session and its reader.
+final class CloseFlag: Sendable {
+    private let closing = Mutex(false)
+
+    /// Marks the connection as closing; returns whether it already was.
+    func markClosing() -> Bool {
+        self.closing.withLock { closing in
+            defer { closing = true }
+            return closing
+        }
+    }
+
+    /// Whether the connection is closing.
+    var isClosing: Bool { self.closing.withLock { $0 } }
+}
