@@ -12,7 +12,7 @@ public import ServiceLifecycle
 public final class ChatServer: Service {
     private enum Upgraded {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, ConnectRequest)
-        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?)
     }
 
     private let configuration: ServerConfiguration
@@ -91,6 +91,7 @@ public final class ChatServer: Service {
         _ channel: any Channel,
         configuration: ServerConfiguration
     ) throws -> EventLoopFuture<Upgraded> {
+        let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
             maxFrameSize: configuration.maxFrameBytes,
             shouldUpgrade: { channel, head in
@@ -127,13 +128,18 @@ public final class ChatServer: Service {
                     let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel
                     )
-                    return Upgraded.http(asyncChannel)
+                    return Upgraded.http(asyncChannel, recorder.value.head)
                 }
             }
         )
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+        let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
             configuration: .init(upgradeConfiguration: upgradeConfiguration)
         )
+        let upgradeHandler = try channel.pipeline.syncOperations.handler(
+            type: NIOTypedHTTPServerUpgradeHandler<Upgraded>.self
+        )
+        try channel.pipeline.syncOperations.addHandler(recorder.value, position: .before(upgradeHandler))
+        return upgraded
     }
 
     /// Serves one accepted connection. It never throws: one bad client must not stop the server.
@@ -142,8 +148,8 @@ public final class ChatServer: Service {
             switch try await upgrade.get() {
             case .websocket(let channel, let request):
                 await self.serveWebSocket(channel, request: request)
-            case .http(let channel):
-                try await self.serveHTTP(channel)
+            case .http(let channel, let head):
+                try await self.serveHTTP(channel, head: head)
             }
         } catch {
             self.logger.debug("connection failed", metadata: ["chat.error": "\(error)"])
@@ -151,16 +157,24 @@ public final class ChatServer: Service {
     }
 
     private func serveHTTP(
-        _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+        _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
+        head recordedHead: HTTPRequestHead?
     ) async throws {
         try await channel.executeThenClose { inbound, outbound in
-            for try await part in inbound {
-                guard case .head(let head) = part else { continue }
-                let (status, body) = HTTPResponder.response(for: head)
-                try await HTTPResponder.write(status, body: body, headOnly: head.method == .HEAD, to: outbound)
-                // Every response says `Connection: close`, so one request per connection.
-                return
+            // A refused upgrade arrives without its head (see RequestHeadRecorder); others bring it inline.
+            var head = recordedHead
+            if head == nil {
+                for try await part in inbound {
+                    if case .head(let inlineHead) = part {
+                        head = inlineHead
+                        break
+                    }
+                }
             }
+            guard let head else { return }
+            let (status, body) = HTTPResponder.response(for: head)
+            // Every response says `Connection: close`, so there is one request per connection.
+            try await HTTPResponder.write(status, body: body, headOnly: head.method == .HEAD, to: outbound)
         }
     }
 

@@ -1,0 +1,51 @@
+import NIOCore
+
+/// How `tail` renders frames: `HH:MM:SS <name> text` lines, or the wire JSON objects.
+public struct TranscriptFormat: Sendable {
+    /// Print JSON objects instead of text lines.
+    public var json: Bool
+    /// Print join, leave and nick events too.
+    public var events: Bool
+
+    /// Creates a format.
+    public init(json: Bool, events: Bool) {
+        self.json = json
+        self.events = events
+    }
+
+    /// The line for `frame` (without its newline), or nil when this format does not print it.
+    public func line(for frame: ServerFrame) -> String? {
+        switch frame {
+        case .message:
+            break
+        case .join, .leave, .nick:
+            guard self.events else { return nil }
+        case .welcome, .ack, .error:
+            return nil
+        }
+        if self.json {
+            // Our encoder writes compact JSON with every string escaped: never a raw newline.
+            return String(buffer: frame.encode())
+        }
+        return Self.text(for: frame)
+    }
+
+    private static func text(for frame: ServerFrame) -> String? {
+        func clock(_ ts: String) -> String {
+            Timestamp(rfc3339: ts)?.localTimeOfDay ?? "--:--:--"
+        }
+        let clean = TerminalSanitizer.sanitize
+        switch frame {
+        case .message(let message):
+            return "\(clock(message.ts)) <\(clean(message.from))> \(clean(message.text))"
+        case .join(let event):
+            return "\(clock(event.ts)) -- \(clean(event.user.name)) joined"
+        case .leave(let event):
+            return "\(clock(event.ts)) -- \(clean(event.user.name)) left"
+        case .nick(let event):
+            return "\(clock(event.ts)) -- \(clean(event.previousName ?? "?")) is now \(clean(event.user.name))"
+        case .welcome, .ack, .error:
+            return nil
+        }
+    }
+}

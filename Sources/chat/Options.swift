@@ -1,0 +1,45 @@
+public import ArgumentParser
+import ChatCore
+import Foundation
+public import Logging
+
+/// Options every client command shares.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "The name to chat as; the server adds a suffix if it is taken (default: $CHAT_NAME, else $USER, else guest-xxxx).")
+    var name: String?
+
+    @Option(help: "The room to use instead of the URL's (default: the URL's room, lobby for /ws).")
+    var room: String?
+
+    /// The URL used when none is given.
+    static var defaultURL: String {
+        ProcessInfo.processInfo.environment["CHAT_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "ws://127.0.0.1:8000/ws"
+    }
+
+    /// The client configuration for `url` (or the default URL) with these options applied.
+    func configuration(url: String?) throws(ChatClientError) -> ClientConfiguration {
+        var chatURL = try ChatURL(parsing: url ?? Self.defaultURL)
+        if let room { chatURL = try chatURL.with(room: room) }
+        return ClientConfiguration(url: chatURL, name: self.resolvedName)
+    }
+
+    private var resolvedName: String? {
+        let environment = ProcessInfo.processInfo.environment
+        for candidate in [self.name, environment["CHAT_NAME"], environment["USER"]] {
+            if let candidate, !candidate.isEmpty { return candidate }
+        }
+        return nil  // the server picks guest-xxxx
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Logging on stderr at `level`; every command's logs go there, never to stdout.
+func bootstrapLogging(level: Logger.Level, label: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: label)
+}

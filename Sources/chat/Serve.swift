@@ -1,0 +1,63 @@
+import ArgumentParser
+import ChatCore
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// `chat serve`: run the server until SIGINT/SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a chat server.",
+        discussion: """
+            Prints 'listening on ws://HOST:PORT/ws' on stdout once bound (the only line it prints there); \
+            logs go to stderr. SIGINT or SIGTERM closes every client with 1001 and exits 0.
+            """
+    )
+
+    @Option(help: "The address to listen on (default: 127.0.0.1).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free one (default: 8000).")
+    var port = 8000
+
+    @Option(help: "Messages each room keeps for replay (default: 1000).")
+    var history = 1000
+
+    @Option(help: "The largest message text accepted, in bytes (default: 65536).")
+    var maxMessageBytes = 65536
+
+    @Option(help: "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice).")
+    var logLevel: Logger.Level = .notice
+
+    func validate() throws {
+        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be from 0 to 65535.") }
+        guard self.history >= 0 else { throw ValidationError("--history must be 0 or more.") }
+        let frameLimit = ServerConfiguration().maxFrameBytes
+        guard (1...(frameLimit - 4096)).contains(self.maxMessageBytes) else {
+            throw ValidationError("--max-message-bytes must be from 1 to \(frameLimit - 4096).")
+        }
+    }
+
+    func run() async throws {
+        let logger = bootstrapLogging(level: self.logLevel, label: "chat.serve")
+        let configuration = ServerConfiguration(
+            host: self.host,
+            port: self.port,
+            historySize: self.history,
+            maxMessageBytes: self.maxMessageBytes
+        )
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let server = ChatServer(configuration: configuration, logger: logger) { address in
+            // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
+            try? StandardOutput.writeLine("listening on ws://\(host):\(address.port ?? self.port)/ws")
+        }
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Writes data lines to stdout unbuffered, and notices when the reader of a pipe goes away.
+///
+/// NIO ignores SIGPIPE for the whole process, so a closed pipe shows up only as EPIPE from write(2);
+/// that is how `chat tail | head -n 1` learns it may stop.
+enum StandardOutput {
+    /// The reader of stdout is gone (EPIPE, or the pipe reported an error).
+    struct ReaderGone: Error {}
+
+    /// Writes `line` and a newline in as few write(2) calls as it takes: one line is never split by buffering.
+    static func writeLine(_ line: String) throws(ReaderGone) {
+        var text = line
+        text.append("\n")
+        let failed = text.withUTF8 { bytes -> Bool in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return true
+                }
+                offset += written
+            }
+            return false
+        }
+        if failed { throw ReaderGone() }
+    }
+
+    /// Runs `body`, ending it with `ReaderGone` as soon as stdout is a pipe whose reader closed it —
+    /// even while nothing is being written (a quiet room must not keep `tail | head -n 1` alive).
+    static func whileReaderPresent(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        guard Self.isPipeOrSocket else { return try await body() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                await Self.readerGone()
+                throw ReaderGone()
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private static var isPipeOrSocket: Bool {
+        var info = stat()
+        guard fstat(STDOUT_FILENO, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFSOCK
+    }
+
+    /// Returns when poll(2) reports an error or hang-up on stdout, which for a pipe means its reader closed.
+    /// The wait happens on a thread of its own, as poll blocks.
+    private static func readerGone() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                var descriptor = pollfd(fd: STDOUT_FILENO, events: 0, revents: 0)
+                while true {
+                    let ready = poll(&descriptor, 1, -1)
+                    if ready > 0 && descriptor.revents & Int16(POLLERR | POLLHUP) != 0 { break }
+                    if ready < 0 && errno != EINTR { return }  // cannot watch; rely on EPIPE from writes
+                }
+                continuation.resume()
+            }
+            thread.name = "chat-stdout-watch"
+            thread.start()
+        }
+    }
+}
+
+/// Diagnostics on stderr, one line each.
+enum StandardError {
+    /// Prints `chat: warning: …`.
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("chat: warning: \(message)\n".utf8))
+    }
+}
