@@ -110,5 +110,10 @@ extension ServerFrame: Decodable {
     public struct UnknownType: Error, Hashable {
         /// The unknown type.
         public var type: String
+
+        /// Creates the error.
+        public init(type: String) {
+            self.type = type
+        }
     }
 }

@@ -1,0 +1,29 @@
+import ChatCore
+import Foundation
+import NIOCore
+import Testing
+
+struct TranscriptFormatTests {
+    let message = ServerFrame.message(
+        ChatMessage(room: "lobby", seq: 3, id: "c-1", from: "bot", uid: "u-1", text: "build 41\npassed \u{1b}[31m", ts: "2026-11-25T14:03:05.123Z")
+    )
+    let join = ServerFrame.join(PresenceEvent(room: "lobby", user: ChatUser(id: "u-2", name: "eve"), ts: "2026-11-25T14:03:05.123Z"))
+
+    @Test func textLinesAreTimeNameAndSanitizedText() throws {
+        let line = try #require(TranscriptFormat(json: false, events: false).line(for: self.message))
+        let clock = Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!.localTimeOfDay
+        #expect(line == "\(clock) <bot> build 41\\npassed \\x1b[31m")
+    }
+
+    @Test func jsonLinesAreTheWireObjectWithTheExactText() throws {
+        let line = try #require(TranscriptFormat(json: true, events: false).line(for: self.message))
+        #expect(!line.contains("\n"))
+        #expect(try JSONDecoder().decode(ServerFrame.self, from: Data(line.utf8)) == self.message)
+    }
+
+    @Test func eventsOnlyWhenAskedFor() {
+        #expect(TranscriptFormat(json: false, events: false).line(for: self.join) == nil)
+        #expect(TranscriptFormat(json: false, events: true).line(for: self.join)?.hasSuffix(" -- eve joined") == true)
+        #expect(TranscriptFormat(json: false, events: true).line(for: .ack(Ack(id: "x", seq: 1))) == nil)
+    }
+}
