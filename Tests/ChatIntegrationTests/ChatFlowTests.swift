@@ -1,0 +1,144 @@
+import ChatCore
+import ChatTestSupport
+import Testing
+
+/// Clients talking through a real server on 127.0.0.1.
+@Suite(.timeLimit(.minutes(1)))
+struct ChatFlowTests {
+    @Test func twoClientsSeeEachOthersMessagesInOrder() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            let logger = testLogger
+            try await ChatClient.withSession(server.client("alice"), logger: logger) { alice in
+                try await ChatClient.withSession(server.client("bob"), logger: logger) { bob in
+                    #expect(bob.welcome.users.map(\.name) == ["alice", "bob"])
+                    var aliceEvents = alice.events.makeAsyncIterator()
+                    #expect(try await aliceEvents.nextMatching(\.join)?.user.name == "bob")
+
+                    for index in 1...3 { try await alice.send(.message(id: "a-\(index)", text: "from alice \(index)")) }
+                    var bobEvents = bob.events.makeAsyncIterator()
+                    var seen: [String] = []
+                    while seen.count < 3, let message = try await bobEvents.nextMatching(\.message) {
+                        seen.append("\(message.from): \(message.text)")
+                    }
+                    // Only after bob saw alice's messages is his reply ordered after them.
+                    try await bob.send(.message(id: nil, text: "from bob"))
+                    if let reply = try await bobEvents.nextMatching(\.message) { seen.append("\(reply.from): \(reply.text)") }
+                    #expect(seen == ["alice: from alice 1", "alice: from alice 2", "alice: from alice 3", "bob: from bob"])
+
+                    var aliceSeen: [UInt64] = []
+                    while aliceSeen.count < 4, let message = try await aliceEvents.nextMatching(\.message) {
+                        aliceSeen.append(message.seq)
+                    }
+                    #expect(aliceSeen == [1, 2, 3, 4])
+                }
+                var aliceEvents = alice.events.makeAsyncIterator()
+                let left = try await aliceEvents.nextMatching(\.leave)
+                #expect(left?.user.name == "bob")
+            }
+        }
+    }
+
+    @Test func aMessageWithAnIdIsAcknowledgedWithItsSeqBeforeItIsEchoed() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            try await ChatClient.withSession(server.client("alice"), logger: testLogger) { alice in
+                try await alice.send(.message(id: "m-1", text: "one"))
+                try await alice.send(.message(id: "m-2", text: "two"))
+                var events = alice.events.makeAsyncIterator()
+                var frames: [ServerFrame] = []
+                while frames.count < 4, let frame = try await events.next() { frames.append(frame) }
+                guard case .ack(let firstAck) = frames[0], case .message(let first) = frames[1],
+                    case .ack(let secondAck) = frames[2], case .message(let second) = frames[3]
+                else {
+                    Issue.record("unexpected frames \(frames)")
+                    return
+                }
+                #expect(firstAck == Ack(id: "m-1", seq: first.seq))
+                #expect(secondAck == Ack(id: "m-2", seq: second.seq))
+                #expect(first.id == "m-1")
+                #expect(second.seq == first.seq + 1)
+            }
+        }
+    }
+
+    @Test func publishReturnsOnceEveryMessageIsAcknowledged() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            let texts = (1...500).map { "line \($0)" }
+            let delivered = try await ChatClient.withSession(server.client("bot"), logger: testLogger) { bot in
+                try await bot.publish(Lines(texts), window: 16)
+            }
+            #expect(delivered == 500)
+            try await ChatClient.withSession(server.client("reader", history: 1000), logger: testLogger) { reader in
+                var events = reader.events.makeAsyncIterator()
+                var replayed: [String] = []
+                while replayed.count < 500, let message = try await events.nextMatching(\.message) {
+                    replayed.append(message.text)
+                }
+                #expect(replayed == texts)
+            }
+        }
+    }
+
+    @Test func historyReplaysTheLastMessagesAndSinceResumes() async throws {
+        try await withChatServer(ServerConfiguration(historySize: 5), logger: testLogger) { server in
+            _ = try await ChatClient.withSession(server.client("bot"), logger: testLogger) { bot in
+                try await bot.publish(Lines((1...8).map { "m\($0)" }))
+            }
+            try await ChatClient.withSession(server.client("a", history: 3), logger: testLogger) { session in
+                #expect(session.welcome.seq == 8)
+                #expect(session.welcome.recovered == nil)
+                let replayed = try await session.messages(3)
+                #expect(replayed.map(\.text) == ["m6", "m7", "m8"])
+            }
+            try await ChatClient.withSession(server.client("b", since: 5), logger: testLogger) { session in
+                #expect(session.welcome.recovered == true)
+                let resumed = try await session.messages(3)
+                #expect(resumed.map(\.seq) == [6, 7, 8])
+            }
+            try await ChatClient.withSession(server.client("c", since: 1), logger: testLogger) { session in
+                #expect(session.welcome.recovered == false)
+                #expect(session.welcome.firstSeq == 4)
+            }
+        }
+    }
+
+    @Test func roomsAreIsolated() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            try await ChatClient.withSession(server.client("ops-reader", room: "ops"), logger: testLogger) { ops in
+                _ = try await ChatClient.withSession(server.client("bot"), logger: testLogger) { lobby in
+                    try await lobby.publish(Lines(["for the lobby"]))
+                }
+                _ = try await ChatClient.withSession(server.client("bot", room: "ops"), logger: testLogger) { opsBot in
+                    try await opsBot.publish(Lines(["for ops"]))
+                }
+                let message = try await ops.messages(1).first
+                #expect(message?.text == "for ops")
+                #expect(message?.room == "ops")
+                #expect(message?.seq == 1)
+            }
+        }
+    }
+
+    @Test func aTakenNameGetsASuffixAndNickChangesAreAnnounced() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            try await ChatClient.withSession(server.client("alice"), logger: testLogger) { first in
+                try await ChatClient.withSession(server.client("ALICE"), logger: testLogger) { second in
+                    #expect(second.welcome.you.name == "ALICE-2")
+                    try await second.send(.nick(name: "bob"))
+                    var events = first.events.makeAsyncIterator()
+                    let nick = try await events.nextMatching(\.nick)
+                    #expect(nick?.previousName == "ALICE-2")
+                    #expect(nick?.user.name == "bob")
+                    #expect(nick?.user.id == second.welcome.you.id)
+                }
+            }
+        }
+    }
+
+    @Test func aGuestNameIsMadeUpWhenNoneIsGiven() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            try await ChatClient.withSession(server.client(nil), logger: testLogger) { session in
+                #expect(session.welcome.you.name.hasPrefix("guest-"))
+            }
+        }
+    }
+}
