@@ -7,6 +7,8 @@ import ServiceLifecycle
 public struct TestServer: Sendable {
     /// The port it bound on 127.0.0.1.
     public let port: Int
+    /// Starts the server's graceful shutdown now (it also happens after the body anyway).
+    public let shutdown: @Sendable () async -> Void
 
     /// The URL of `room` on this server.
     public func url(room: String = RoomName.lobby) -> ChatURL {
@@ -57,7 +59,7 @@ public func withChatServer<T: Sendable>(
         }
         let outcome: Result<T, any Error>
         do {
-            outcome = .success(try await withTimeout(timeout) { try await body(TestServer(port: port)) })
+            outcome = .success(try await withTimeout(timeout) { try await body(TestServer(port: port, shutdown: { await group.triggerGracefulShutdown() })) })
         } catch {
             outcome = .failure(error)
         }

@@ -101,6 +101,14 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         context.fireChannelInactive()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // A connection that failed before the handshake (refused, timed out) still answers the promise.
+        if !self.done {
+            self.done = true
+            self.promise.fail(Failure(description: "the connection closed during the handshake"))
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !self.done {
             self.done = true

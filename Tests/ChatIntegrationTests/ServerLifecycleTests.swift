@@ -1,0 +1,81 @@
+import ChatCore
+import ChatTestSupport
+import Testing
+
+@Suite(.timeLimit(.minutes(1)))
+struct ServerLifecycleTests {
+    @Test func healthzAnswers200() async throws {
+        try await withChatServer { server in
+            let response = try await rawHTTPExchange(port: server.port, request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(httpStatus(response) == 200)
+            #expect(response.hasSuffix("\r\n\r\nok\n"))
+        }
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+        ("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+        ("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", 426),
+        ("GET /ws/ops HTTP/1.1\r\nHost: x\r\n\r\n", 426),
+        ("GET /ws?name=%01 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (
+            "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            404
+        ),
+        (
+            "GET /ws/bad%20room HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            404
+        ),
+        (
+            "GET /ws?since=x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            400
+        ),
+    ])
+    func requestsThatAreNotChatConnectionsGetAnHTTPAnswer(_ request: String, _ status: Int) async throws {
+        try await withChatServer { server in
+            let response = try await rawHTTPExchange(port: server.port, request: request)
+            #expect(httpStatus(response) == status)
+        }
+    }
+
+    @Test func theClientReportsARefusedUpgradeWithItsStatus() async throws {
+        try await withChatServer { server in
+            var configuration = server.client("x")
+            configuration.url.basePath = "/nope/ws"
+            await #expect {
+                try await ChatClient.withSession(configuration, logger: testLogger) { _ in }
+            } throws: { error in
+                (error as? ChatClientError)?.kind == .refused && (error as? ChatClientError)?.code == 404
+            }
+        }
+    }
+
+    @Test func gracefulShutdownClosesClientsWith1001() async throws {
+        try await withChatServer { server in
+            try await withRawWebSocket(port: server.port) { socket in
+                _ = try await socket.nextServerFrame()
+                await server.shutdown()
+                #expect(try await socket.nextCloseCode() == 1001)
+            }
+            // A server that is shutting down accepts no one new.
+            await #expect {
+                try await ChatClient.withSession(server.client("late"), logger: testLogger) { _ in }
+            } throws: { error in
+                (error as? ChatClientError)?.kind == .unreachable
+            }
+        }
+    }
+
+    @Test func aChatClientLearnsWhyTheServerClosed() async throws {
+        try await withChatServer { server in
+            try await ChatClient.withSession(server.client("alice"), logger: testLogger) { session in
+                await server.shutdown()
+                await #expect {
+                    for try await _ in session.events {}
+                } throws: { error in
+                    (error as? ChatClientError)?.code == 1001
+                }
+            }
+        }
+    }
+}
