@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// Writes data lines to stdout unbuffered, and notices when the reader of a pipe goes away.
 ///
@@ -54,22 +55,52 @@ enum StandardOutput {
         return type == S_IFIFO || type == S_IFSOCK
     }
 
-    /// Returns when poll(2) reports an error or hang-up on stdout, which for a pipe means its reader closed.
-    /// The wait happens on a thread of its own, as poll blocks.
+    /// Returns when poll(2) reports an error or hang-up on stdout, which for a pipe means its reader
+    /// closed it, or when the calling task is cancelled. The wait happens on a thread of its own, as poll
+    /// blocks; a cancelled wait leaves that thread parked in poll until the process exits.
     private static func readerGone() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                var descriptor = pollfd(fd: STDOUT_FILENO, events: 0, revents: 0)
-                while true {
-                    let ready = poll(&descriptor, 1, -1)
-                    if ready > 0 && descriptor.revents & Int16(POLLERR | POLLHUP) != 0 { break }
-                    if ready < 0 && errno != EINTR { return }  // cannot watch; rely on EPIPE from writes
+        let once = ResumeOnce()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                once.set(continuation)
+                let thread = Thread {
+                    var descriptor = pollfd(fd: STDOUT_FILENO, events: 0, revents: 0)
+                    while true {
+                        let ready = poll(&descriptor, 1, -1)
+                        if ready > 0 && descriptor.revents & Int16(POLLERR | POLLHUP) != 0 { break }
+                        if ready < 0 && errno != EINTR { return }  // cannot watch; writes still see EPIPE
+                    }
+                    once.resume()
                 }
-                continuation.resume()
+                thread.name = "chat-stdout-watch"
+                thread.start()
             }
-            thread.name = "chat-stdout-watch"
-            thread.start()
+        } onCancel: {
+            once.resume()
         }
+    }
+}
+
+/// A continuation that is resumed exactly once, by whichever of several parties comes first.
+private final class ResumeOnce: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Void, Never>?, resumed: Bool)>((nil, false))
+
+    func set(_ continuation: CheckedContinuation<Void, Never>) {
+        let resumeNow = self.state.withLock { state in
+            if state.resumed { return true }
+            state.continuation = continuation
+            return false
+        }
+        if resumeNow { continuation.resume() }
+    }
+
+    func resume() {
+        let continuation = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.resumed = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume()
     }
 }
 

@@ -71,6 +71,8 @@ extension ChatSession {
                         index += 1
                         let bytes = text.utf8.count
                         guard bytes <= limit else {
+                            // Report an exact count: what was sent before this one is acknowledged first.
+                            try await slots.drain()
                             throw PublishError(
                                 reason: .tooLarge(index: index, bytes: bytes, limit: limit),
                                 delivered: acked.value

@@ -56,7 +56,7 @@ public final class ChatServer: Service {
                 try? await gracefulShutdown()
                 self.logger.info("shutting down")
                 serverChannel.channel.close(promise: nil)
-                self.hub.closeAll(.goingAway)
+                self.hub.closeAll(.goingAway, reason: "server shutting down")
                 await self.channels.waitUntilEmpty(timeout: self.configuration.shutdownTimeout)
             }
             try await serverChannel.executeThenClose { inbound in

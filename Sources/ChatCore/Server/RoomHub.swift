@@ -121,11 +121,11 @@ final class RoomHub: Sendable {
     }
 
     /// Asks every connection in every room to close with `code` (graceful shutdown sends 1001).
-    func closeAll(_ code: WebSocketErrorCode) {
+    func closeAll(_ code: WebSocketErrorCode, reason: String) {
         let connections = self.rooms.withLock { rooms in
             rooms.values.flatMap { box in box.state.withLock { Array($0.connections.values) } }
         }
-        for connection in connections { connection.requestClose(code) }
+        for connection in connections { connection.requestClose(code, reason: reason) }
     }
 
     /// The number of rooms the server holds.

@@ -1,0 +1,144 @@
+import ChatCore
+import ChatTestSupport
+import Foundation
+import Testing
+
+/// The built `chat` binary through real pipes, as a script would run it.
+@Suite(.timeLimit(.minutes(2)))
+struct BinaryTests {
+    @Test func serveprintsOneListeningLineAndExitsZeroOnSIGTERM() async throws {
+        let serve = try await ServeProcess.start()
+        #expect(serve.listeningLine.wholeMatch(of: /listening on ws:\/\/127\.0\.0\.1:\d+\/ws/) != nil)
+        #expect(await serve.stop() == 0)
+        #expect(await ChatProcess.collect(serve.process.stdout).isEmpty)
+    }
+
+    @Test func sentLinesArriveInOrderWithEveryField() async throws {
+        let serve = try await ServeProcess.start()
+        let send = try ChatProcess([], shell: "printf 'a\\nb\\n' | \"$CHAT\" send \(serve.url) --name bot")
+        #expect(await send.exitCode() == 0)
+        #expect(await ChatProcess.collect(send.stdout).isEmpty)
+        #expect(await ChatProcess.collect(send.stderr).isEmpty)
+
+        let tail = try ChatProcess(["tail", serve.url, "--json", "-n", "2", "--count", "2"])
+        #expect(await tail.exitCode() == 0)
+        let lines = await ChatProcess.collect(tail.stdout)
+        #expect(await ChatProcess.collect(tail.stderr).isEmpty)
+        let messages = try lines.map { try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)) }
+        #expect(messages.map(\.text) == ["a", "b"])
+        #expect(messages.map(\.seq) == [1, 2])
+        #expect(messages.allSatisfy { $0.from == "bot" && $0.room == "lobby" && !$0.id.isEmpty && !$0.uid.isEmpty })
+        #expect(messages.allSatisfy { Timestamp(rfc3339: $0.ts) != nil })
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == ["type", "room", "seq", "id", "from", "uid", "text", "ts"])
+        }
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func aLiveTailPrintsTextLinesAsTheyAreSent() async throws {
+        let serve = try await ServeProcess.start()
+        let url = try ChatURL(parsing: serve.url)
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) { observer in
+            let tail = try ChatProcess(["tail", serve.url, "--count", "2", "--name", "tailer"])
+            try await observer.waitForJoin(of: "tailer")
+            let send = try ChatProcess(["send", serve.url, "--name", "bot", "build", "41", "passed"])
+            #expect(await send.exitCode() == 0)
+            let second = try ChatProcess(["send", serve.url, "--name", "bot", "two\nlines \u{1b}[31m"])
+            #expect(await second.exitCode() == 0)
+            #expect(await tail.exitCode() == 0)
+            let lines = await ChatProcess.collect(tail.stdout)
+            #expect(lines.count == 2)
+            #expect(lines.first?.wholeMatch(of: /\d\d:\d\d:\d\d <bot> build 41 passed/) != nil)
+            #expect(lines.last?.wholeMatch(of: /\d\d:\d\d:\d\d <bot> two\\nlines \\x1b\[31m/) != nil)
+        }
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func tenThousandPipedLinesAllArriveInOrder() async throws {
+        let serve = try await ServeProcess.start()
+        let url = try ChatURL(parsing: serve.url)
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) { observer in
+            let tail = try ChatProcess(["tail", serve.url, "--json", "--count", "10000", "--name", "tailer"])
+            try await observer.waitForJoin(of: "tailer")
+            let send = try ChatProcess([], shell: "seq 1 10000 | \"$CHAT\" send \(serve.url) --name bot")
+            #expect(await send.exitCode() == 0)
+            #expect(await tail.exitCode() == 0)
+            let texts = try await ChatProcess.collect(tail.stdout).map {
+                try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)).text
+            }
+            #expect(texts == (1...10000).map(String.init))
+        }
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func tailEndsWhenItsReaderGoesAwayEvenInAQuietRoom() async throws {
+        let serve = try await ServeProcess.start()
+        let send = try ChatProcess(["send", serve.url, "hello"])
+        #expect(await send.exitCode() == 0)
+        let pipeline = try ChatProcess([], shell: "\"$CHAT\" tail \(serve.url) -n 1 | head -n 1; echo \"tail exited $?\"")
+        #expect(await pipeline.exitCode() == 0)
+        let lines = await ChatProcess.collect(pipeline.stdout)
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasSuffix("hello") == true)
+        #expect(lines.last == "tail exited 0")
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func sendToAClosedPortFailsAtOnceWithOneLine() async throws {
+        // Bind and release a port so nothing listens on it.
+        let serve = try await ServeProcess.start()
+        #expect(await serve.stop() == 0)
+        let send = try ChatProcess(["send", serve.url, "hi"])
+        #expect(await send.exitCode() == 69)
+        let errors = await ChatProcess.collect(send.stderr)
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("chat: error: cannot connect to 127.0.0.1:") == true)
+        #expect(errors.first?.hasSuffix(": connection refused") == true)
+    }
+
+    @Test func aRefusedUpgradeIsOneLineAndExit69() async throws {
+        let serve = try await ServeProcess.start()
+        let send = try ChatProcess(["send", serve.url, "--name", "\u{1}bad", "hi"])
+        #expect(await send.exitCode() == 69)
+        let errors = await ChatProcess.collect(send.stderr)
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains("refused the WebSocket upgrade with HTTP 400: invalid name") == true)
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func aMessageOverTheServersLimitExits65AndSaysWhatWasDelivered() async throws {
+        let serve = try await ServeProcess.start(["--max-message-bytes", "10"])
+        let send = try ChatProcess([], shell: "printf 'short\\nthis line is too long\\n' | \"$CHAT\" send \(serve.url)")
+        #expect(await send.exitCode() == 65)
+        let errors = await ChatProcess.collect(send.stderr)
+        #expect(errors == ["chat: error: message 2 is 21 bytes, over the server's limit of 10; 1 message delivered"])
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test(arguments: [
+        (["send", "http://127.0.0.1:1/ws", "hi"], "chat: error: invalid URL"),
+        (["tail", "ws://127.0.0.1:8000/other"], "chat: error: invalid URL"),
+        (["tail", "--count", "0"], "Error: --count must be 1 or more."),
+        (["send", "--room", "bad room", "hi"], "chat: error: invalid URL"),
+    ])
+    func usageErrorsExit64(_ arguments: [String], _ prefix: String) async throws {
+        let process = try ChatProcess(arguments)
+        #expect(await process.exitCode() == 64)
+        let errors = await ChatProcess.collect(process.stderr)
+        #expect(errors.first?.hasPrefix(prefix) == true, "\(errors)")
+    }
+
+    @Test func aTailLearnsThatTheServerWentAway() async throws {
+        let serve = try await ServeProcess.start()
+        let url = try ChatURL(parsing: serve.url)
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) { observer in
+            let tail = try ChatProcess(["tail", serve.url, "--name", "tailer"])
+            try await observer.waitForJoin(of: "tailer")
+            #expect(await serve.stop() == 0)
+            #expect(await tail.exitCode() == 1)
+            let errors = await ChatProcess.collect(tail.stderr)
+            #expect(errors == ["chat: error: the server closed the connection: 1001 going away (server shutting down)"])
+        }
+    }
+}

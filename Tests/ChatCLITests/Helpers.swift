@@ -1,0 +1,19 @@
+import ChatCore
+import Logging
+
+let quietLogger = Logger(label: "chat.test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A test that waits for something that never comes fails with this instead of hanging.
+struct ExpectedEventMissing: Error {
+    var description: String
+}
+
+extension ChatSession {
+    /// Returns once `name` joined the room (so a process under test is connected and listening).
+    func waitForJoin(of name: String) async throws {
+        for try await frame in self.events {
+            if case .join(let event) = frame, event.user.name == name { return }
+        }
+        throw ExpectedEventMissing(description: "\(name) never joined")
+    }
+}
