@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 package import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -44,7 +39,7 @@ package enum WebSocketConnector {
                     }
                 }
         } catch {
-            throw ChatClientError.unreachable(authority, Self.describe(error))
+            throw ChatClientError.unreachable(authority, NetworkErrorText.describe(error))
         }
         let result: WebSocketHandshakeHandler.Outcome
         do {
@@ -59,25 +54,5 @@ package enum WebSocketConnector {
             let endpoint = "ws://\(authority)\(target.prefix { $0 != "?" })"
             throw ChatClientError.upgradeRefused(endpoint, status: status, reason: TerminalSanitizer.sanitize(String(body.prefix(200))))
         }
-    }
-
-    /// A short reason for a connect failure: "connection refused" rather than NIO's full error text.
-    private static func describe(_ error: any Error) -> String {
-        if let error = error as? NIOConnectionError {
-            if let first = error.connectionErrors.first {
-                return Self.describe(first.error)
-            }
-            if let dnsError = error.dnsAAAAError ?? error.dnsAError {
-                return "cannot resolve host (\(dnsError))"
-            }
-            return "no address found for the host"
-        }
-        if let error = error as? IOError {
-            return String(cString: strerror(error.errnoCode)).lowercased()
-        }
-        if error is ChannelError, case .connectTimeout = error as? ChannelError {
-            return "timed out"
-        }
-        return "\(error)"
     }
 }

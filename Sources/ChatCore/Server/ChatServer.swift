@@ -83,7 +83,11 @@ public final class ChatServer: Service {
                     }
                 }
         } catch {
-            throw ChatServerError.bindFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+            throw ChatServerError.bindFailed(
+                host: configuration.host,
+                port: configuration.port,
+                reason: NetworkErrorText.describe(error)
+            )
         }
     }
 
