@@ -50,13 +50,20 @@ public final class RawWebSocket {
     }
 }
 
-/// Opens a raw WebSocket to `target` on 127.0.0.1:`port`, runs `body`, then closes the TCP connection.
+/// Opens a raw WebSocket to `target` on 127.0.0.1:`port` (with a fixed SO_RCVBUF when given), runs `body`,
+/// then closes the TCP connection.
 public func withRawWebSocket<T: Sendable>(
     port: Int,
     target: String = "/ws",
+    receiveBufferSize: Int? = nil,
     _ body: (RawWebSocket) async throws -> T
 ) async throws -> T {
-    let channel = try await WebSocketConnector.connect(host: "127.0.0.1", port: port, target: target)
+    let channel = try await WebSocketConnector.connect(
+        host: "127.0.0.1",
+        port: port,
+        target: target,
+        receiveBufferSize: receiveBufferSize
+    )
     return try await channel.executeThenClose { inbound, outbound in
         try await body(RawWebSocket(inbound: inbound, outbound: outbound))
     }

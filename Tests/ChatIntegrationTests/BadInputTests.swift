@@ -138,4 +138,36 @@ struct BadInputTests {
             }
         }
     }
+
+    @Test func aClientThatNeverReadsIsDroppedAndTheOthersGetEverything() async throws {
+        let configuration = ServerConfiguration(outboundQueueBytes: 2 << 20)
+        try await withChatServer(configuration) { server in
+            try await ChatClient.withSession(server.client("reader"), logger: testLogger) { reader in
+                try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) { sleeper in
+                    // The sleeper reads nothing from here on: the socket buffers fill (a few MB with a fixed receive
+                    // buffer; loopback autotuning could otherwise absorb 30 MB), then its outbox.
+                    let chunk = String(repeating: "x", count: 20_000)
+                    let texts = (1...1000).map { "\($0) \(chunk)" }
+                    _ = try await ChatClient.withSession(server.client("flood"), logger: testLogger) { flood in
+                        try await flood.publish(Lines(texts))
+                    }
+                    var events = reader.events.makeAsyncIterator()
+                    var received = 0
+                    var sleeperLeft = false
+                    while received < 1000 || !sleeperLeft, let frame = try await events.next() {
+                        if case .message(let message) = frame, message.from == "flood" {
+                            received += 1
+                            #expect(message.text.hasPrefix("\(received) "))
+                        }
+                        if case .leave(let event) = frame, event.user.name == "sleeper" { sleeperLeft = true }
+                    }
+                    #expect(received == 1000, "received \(received)")
+                    #expect(sleeperLeft)
+                    // Its connection ends: with the 1008 close frame if that still fit through, else without.
+                    let code = try await sleeper.nextCloseCode()
+                    #expect(code == nil || code == 1008)
+                }
+            }
+        }
+    }
 }

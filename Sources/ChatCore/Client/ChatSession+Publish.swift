@@ -31,18 +31,21 @@ public struct PublishError: Error, CustomStringConvertible {
 }
 
 extension ChatSession {
-    /// Sends every text of `texts` as a message with its own id, keeping at most `window` unacknowledged,
-    /// and returns once all of them are acknowledged; the number of messages delivered.
+    /// Sends every text of `texts` as a message with its own id, keeping at most `window` messages and
+    /// `windowBytes` bytes unacknowledged, and returns once all of them are acknowledged; the number of
+    /// messages delivered.
     ///
     /// - Parameter idPrefix: Ids are `idPrefix-1`, `idPrefix-2`, …; a fresh random prefix by default.
     /// - Throws: `PublishError` with how many were delivered, when the server rejects one or the connection fails.
     public func publish<Texts: AsyncSequence & Sendable>(
         _ texts: Texts,
         window: Int = 256,
+        windowBytes: Int = 1 << 20,
         idPrefix: String = RandomID.make(length: 8)
     ) async throws -> Int where Texts.Element == String {
-        let slots = SendWindow(size: window)
-        let acked = AckCounter()
+        let slots = SendWindow(capacity: window)
+        let bytes = SendWindow(capacity: windowBytes)
+        let acked = InFlight()
         let limit = self.welcome.limits.maxMessageBytes
         do {
             return try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -50,9 +53,10 @@ extension ChatSession {
                     do {
                         for try await frame in self.events {
                             switch frame {
-                            case .ack(let ack) where ack.id.hasPrefix(idPrefix + "-"):
-                                acked.increment()
+                            case .ack(let ack):
+                                guard let size = acked.acknowledge(ack.id) else { continue }
                                 slots.release()
+                                bytes.release(size)
                             case .error(let error):
                                 throw PublishError(reason: .rejected(error), delivered: acked.value)
                             default:
@@ -62,6 +66,7 @@ extension ChatSession {
                         throw ChatClientError.connectionLost("the connection ended")
                     } catch {
                         slots.fail(error)
+                        bytes.fail(error)
                         throw error
                     }
                 }
@@ -69,19 +74,24 @@ extension ChatSession {
                     var index = 0
                     for try await text in texts {
                         index += 1
-                        let bytes = text.utf8.count
-                        guard bytes <= limit else {
+                        let size = text.utf8.count
+                        guard size <= limit else {
                             // Report an exact count: what was sent before this one is acknowledged first.
                             try await slots.drain()
+                            try await bytes.drain()
                             throw PublishError(
-                                reason: .tooLarge(index: index, bytes: bytes, limit: limit),
+                                reason: .tooLarge(index: index, bytes: size, limit: limit),
                                 delivered: acked.value
                             )
                         }
+                        let id = "\(idPrefix)-\(index)"
                         try await slots.acquire()
-                        try await self.send(.message(id: "\(idPrefix)-\(index)", text: text))
+                        try await bytes.acquire(size)
+                        acked.sent(id, size: bytes.clamped(size))
+                        try await self.send(.message(id: id, text: text))
                     }
                     try await slots.drain()
+                    try await bytes.drain()
                     return true
                 }
                 // The sender finishing means everything was acknowledged; the reader never finishes first.
@@ -97,11 +107,24 @@ extension ChatSession {
     }
 }
 
-/// The number of acknowledged messages, shared by the sending and the reading task.
-private final class AckCounter: Sendable {
-    private let count = Mutex(0)
+/// The messages sent and not yet acknowledged (with their window weight), and the count acknowledged.
+private final class InFlight: Sendable {
+    private let state = Mutex<(pending: [String: Int], acknowledged: Int)>(([:], 0))
 
-    func increment() { self.count.withLock { $0 += 1 } }
+    /// Records a message as sent.
+    func sent(_ id: String, size: Int) {
+        self.state.withLock { $0.pending[id] = size }
+    }
 
-    var value: Int { self.count.withLock { $0 } }
+    /// Records the ack for `id`; its weight, or nil for an id this run did not send (or acked twice).
+    func acknowledge(_ id: String) -> Int? {
+        self.state.withLock { state in
+            guard let size = state.pending.removeValue(forKey: id) else { return nil }
+            state.acknowledged += 1
+            return size
+        }
+    }
+
+    /// How many messages were acknowledged.
+    var value: Int { self.state.withLock { $0.acknowledged } }
 }

@@ -1,50 +1,60 @@
 import Synchronization
 
-/// A counting semaphore for messages in flight: `acquire` before sending, `release` on each ack.
+/// A weighted semaphore for what is in flight: `acquire` before sending, `release` on each ack.
 ///
-/// Bounding what is unacknowledged lets a sender stream a large input at full speed without
-/// flooding the server or holding the whole input in memory.
+/// Bounding what is unacknowledged — in messages and in bytes — lets a sender stream a large input at
+/// full speed without holding it all in memory, and keeps the echo of its own messages from piling up
+/// in the server's queue for it.
 final class SendWindow: Sendable {
     private struct State {
         var available: Int
-        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var waiters: [(weight: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: (any Error)?
     }
 
-    private let size: Int
+    private let capacity: Int
     private let state: Mutex<State>
 
-    init(size: Int) {
-        self.size = size
-        self.state = Mutex(State(available: size))
+    init(capacity: Int) {
+        self.capacity = capacity
+        self.state = Mutex(State(available: capacity))
     }
 
-    /// Waits for a free slot; throws once the window failed.
-    func acquire() async throws {
+    /// The weight actually taken for `weight`: one item larger than the whole window goes alone.
+    func clamped(_ weight: Int) -> Int {
+        min(max(weight, 0), self.capacity)
+    }
+
+    /// Waits until `weight` is free (in order of asking); throws once the window failed.
+    func acquire(_ weight: Int = 1) async throws {
+        let weight = self.clamped(weight)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let outcome: Result<Void, any Error>? = self.state.withLock { state in
                 if let failure = state.failure { return .failure(failure) }
-                if state.available > 0 {
-                    state.available -= 1
+                if state.waiters.isEmpty && state.available >= weight {
+                    state.available -= weight
                     return .success(())
                 }
-                state.waiters.append(continuation)
+                state.waiters.append((weight, continuation))
                 return nil
             }
             if let outcome { continuation.resume(with: outcome) }
         }
     }
 
-    /// Frees a slot, handing it to the oldest waiter.
-    func release() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            if state.waiters.isEmpty {
-                state.available = min(state.available + 1, self.size)
-                return nil
+    /// Gives `weight` back, waking the waiters it now fits, oldest first.
+    func release(_ weight: Int = 1) {
+        let woken = self.state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            state.available = min(state.available + self.clamped(weight), self.capacity)
+            var woken: [CheckedContinuation<Void, any Error>] = []
+            while let first = state.waiters.first, first.weight <= state.available {
+                state.available -= first.weight
+                woken.append(first.continuation)
+                state.waiters.removeFirst()
             }
-            return state.waiters.removeFirst()
+            return woken
         }
-        waiter?.resume()
+        for continuation in woken { continuation.resume() }
     }
 
     /// Fails every waiter and every later `acquire`.
@@ -52,13 +62,14 @@ final class SendWindow: Sendable {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             state.failure = state.failure ?? error
             defer { state.waiters = [] }
-            return state.waiters
+            return state.waiters.map(\.continuation)
         }
         for waiter in waiters { waiter.resume(throwing: error) }
     }
 
-    /// Waits until every slot is free again: everything sent was acknowledged.
+    /// Waits until the whole window is free again: everything sent was acknowledged.
     func drain() async throws {
-        for _ in 0..<self.size { try await self.acquire() }
+        try await self.acquire(self.capacity)
+        self.release(self.capacity)
     }
 }

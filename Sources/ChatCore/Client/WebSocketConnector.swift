@@ -14,6 +14,7 @@ package enum WebSocketConnector {
         target: String,
         maxFrameBytes: Int = 16 * 1024 * 1024,
         connectTimeout: Duration = .seconds(10),
+        receiveBufferSize: Int? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
@@ -24,9 +25,14 @@ package enum WebSocketConnector {
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
         let outcome: EventLoopFuture<WebSocketHandshakeHandler.Outcome>
         do {
-            outcome = try await ClientBootstrap(group: eventLoopGroup)
-                .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000))
+            var bootstrap = ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(TimeAmount(connectTimeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            if let receiveBufferSize {
+                // Tests use a small fixed buffer to make a client that stops reading stall quickly.
+                bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+            }
+            outcome = try await bootstrap
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handshake = WebSocketHandshakeHandler(

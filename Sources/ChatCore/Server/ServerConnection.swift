@@ -36,6 +36,10 @@ final class ServerConnection: Sendable {
         guard case .sendClose(let code) = self.machine.withLock({ $0.closeRequested(code) }) else { return }
         self.closeCode.withLock { $0 = code }
         self.outbox.close(Self.closeFrame(code, reason: reason), dropPending: dropPending)
+        // A peer that does not read (the usual reason to close it) never lets our close frame out, and
+        // never answers it: after the close timeout the TCP connection is closed regardless.
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) { channel.close(promise: nil) }
     }
 
     /// The close code this side sent or echoed, once there is one.
