@@ -81,8 +81,10 @@ let package = Package(
             name: "ChatCLITests",
             dependencies: [
                 "chat",
+                "ChatCore",
                 "ChatTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -48,10 +48,14 @@ struct Tail: AsyncParsableCommand {
             configuration.since = self.since
             let count = self.count
             let session = configuration
+            let since = self.since
             try await StandardOutput.whileReaderPresent {
                 try await ChatClient.withSession(session, logger: logger) { session in
-                    if session.welcome.recovered == false, let first = session.welcome.firstSeq {
-                        StandardError.warn("messages after \(self.since ?? 0) are no longer in the server's history; it starts at \(first)")
+                    if session.welcome.recovered == false, let since {
+                        let first = session.welcome.firstSeq.map { "\($0)" } ?? "?"
+                        StandardError.warn(
+                            "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
+                        )
                     }
                     var printed = 0
                     for try await frame in session.events {

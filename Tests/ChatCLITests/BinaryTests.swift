@@ -143,4 +143,29 @@ struct BinaryTests {
             #expect(errors == ["chat: error: the server closed the connection: 1001 going away (server shutting down)"])
         }
     }
+
+    @Test func aResumeTheServerCannotFillIsReportedOnStderr() async throws {
+        let serve = try await ServeProcess.start(["--history", "2"])
+        let send = try ChatProcess([], shell: "seq 1 5 | \"$CHAT\" send \(serve.url)")
+        #expect(await send.exitCode() == 0)
+        let tail = try ChatProcess(["tail", serve.url, "--since", "1", "-n", "2", "--count", "2"])
+        #expect(await tail.exitCode() == 0)
+        let lines = await ChatProcess.collect(tail.stdout)
+        #expect(lines.map { $0.split(separator: " ").last.map(String.init) } == ["4", "5"])
+        let errors = await ChatProcess.collect(tail.stderr)
+        #expect(errors == ["chat: warning: cannot resume after seq 1: the server's history starts at seq 4; messages before it are missing"])
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func sinceResumesExactlyAfterTheGivenSeq() async throws {
+        let serve = try await ServeProcess.start()
+        let send = try ChatProcess([], shell: "seq 1 5 | \"$CHAT\" send \(serve.url)")
+        #expect(await send.exitCode() == 0)
+        let tail = try ChatProcess(["tail", serve.url, "--since", "3", "--count", "2"])
+        #expect(await tail.exitCode() == 0)
+        let lines = await ChatProcess.collect(tail.stdout)
+        #expect(lines.map { $0.split(separator: " ").last.map(String.init) } == ["4", "5"])
+        #expect(await ChatProcess.collect(tail.stderr).isEmpty)
+        #expect(await serve.stop() == 0)
+    }
 }

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Logging
+import Testing
+
+@testable import chat
+
+/// Parsing and help, in process: help only changes on purpose.
+struct CommandParsingTests {
+    @Test func rootHelpListsTheCommands() {
+        #expect(
+            ChatCommand.helpMessage(columns: 100) == """
+                OVERVIEW: A scriptable real-time chat for the shell: server, client, pipes.
+
+                Every client command takes an optional URL (default: $CHAT_URL, else ws://127.0.0.1:8000/ws). The
+                room is the URL path: /ws is the room 'lobby', /ws/ops the room 'ops'.
+
+                USAGE: chat <subcommand>
+
+                OPTIONS:
+                  --version               Show the version.
+                  -h, --help              Show help information.
+
+                SUBCOMMANDS:
+                  serve                   Run a chat server.
+                  send                    Send messages; exits 0 once the server acknowledged every one.
+                  tail                    Print a room's messages as they arrive, one line each.
+
+                  See 'chat help <subcommand>' for detailed help.
+                """
+        )
+    }
+
+    @Test func sendHelpDocumentsTheExitCodes() {
+        #expect(
+            ChatCommand.helpMessage(for: Send.self, columns: 100) == """
+                OVERVIEW: Send messages; exits 0 once the server acknowledged every one.
+
+                With TEXT, the words are one message. Without, every line of standard input is a message (empty
+                lines are skipped, a trailing CR is dropped); --whole sends all of it as one message.
+
+                Exit codes: 0 every message acknowledged; 1 the connection was lost (the count delivered is on
+                stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not be
+                reached or refused the connection.
+
+                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--whole]
+
+                ARGUMENTS:
+                  <url-and-text>          An optional ws:// URL, then the text of one message.
+
+                OPTIONS:
+                  --name <name>           The name to chat as; the server adds a suffix if it is taken (default:
+                                          $CHAT_NAME, else $USER, else guest-xxxx).
+                  --room <room>           The room to use instead of the URL's (default: the URL's room, lobby for
+                                          /ws).
+                  --whole                 Send all of standard input as one message (trailing newlines removed).
+                  --version               Show the version.
+                  -h, --help              Show help information.
+
+                """
+        )
+    }
+
+    @Test func serveDefaultsAreTheDocumentedOnes() throws {
+        let serve = try #require(try ChatCommand.parseAsRoot(["serve"]) as? Serve)
+        #expect(serve.host == "127.0.0.1")
+        #expect(serve.port == 8000)
+        #expect(serve.history == 1000)
+        #expect(serve.maxMessageBytes == 65536)
+        #expect(serve.logLevel == .notice)
+    }
+
+    @Test(arguments: [
+        ["serve", "--port", "70000"],
+        ["serve", "--history", "-1"],
+        ["serve", "--max-message-bytes", "0"],
+        ["serve", "--log-level", "loud"],
+        ["tail", "-n", "-1"],
+        ["tail", "--count", "0"],
+        ["send", "--whole", "text"],
+        ["frobnicate"],
+    ])
+    func invalidInvocationsAreUsageErrors(_ arguments: [String]) {
+        #expect(throws: (any Error).self) { try ChatCommand.parseAsRoot(arguments) }
+        #expect(ChatCommand.exitCode(for: ValidationError("x")) == .validationFailure)
+    }
+
+    @Test func sendTakesTheURLOnlyWhenItLooksLikeOne() throws {
+        let withURL = try #require(try ChatCommand.parseAsRoot(["send", "ws://h:1/ws/ops", "deploy", "done"]) as? Send)
+        #expect(withURL.urlAndText == ["ws://h:1/ws/ops", "deploy", "done"])
+        let textOnly = try #require(try ChatCommand.parseAsRoot(["send", "deploy", "done"]) as? Send)
+        #expect(textOnly.urlAndText == ["deploy", "done"])
+    }
+
+    @Test func tailOptionsParse() throws {
+        let tail = try #require(
+            try ChatCommand.parseAsRoot(["tail", "ws://h:1/ws", "--json", "-n", "5", "--since", "9", "--count", "2", "--events"])
+                as? Tail
+        )
+        #expect(tail.url == "ws://h:1/ws")
+        #expect(tail.json && tail.events)
+        #expect(tail.lines == 5 && tail.since == 9 && tail.count == 2)
+    }
+}
