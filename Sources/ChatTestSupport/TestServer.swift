@@ -18,7 +18,12 @@ public struct TestServer: Sendable {
     }
 
     /// A client configuration for `room` as `name`.
-    public func client(_ name: String?, room: String = RoomName.lobby, history: Int? = nil, since: UInt64? = nil)
+    public func client(
+        _ name: String?,
+        room: String = RoomName.lobby,
+        history: Int? = nil,
+        since: UInt64? = nil
+    )
         -> ClientConfiguration
     {
         ClientConfiguration(url: self.url(room: room), name: name, since: since, history: history)
@@ -59,7 +64,11 @@ public func withChatServer<T: Sendable>(
         }
         let outcome: Result<T, any Error>
         do {
-            outcome = .success(try await withTimeout(timeout) { try await body(TestServer(port: port, shutdown: { await group.triggerGracefulShutdown() })) })
+            outcome = .success(
+                try await withTimeout(timeout) {
+                    try await body(TestServer(port: port, shutdown: { await group.triggerGracefulShutdown() }))
+                }
+            )
         } catch {
             outcome = .failure(error)
         }

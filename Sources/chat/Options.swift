@@ -5,7 +5,10 @@ public import Logging
 
 /// Options every client command shares.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "The name to chat as; the server adds a suffix if it is taken (default: $CHAT_NAME, else $USER, else guest-xxxx).")
+    @Option(
+        help:
+            "The name to chat as; the server adds a suffix if it is taken (default: $CHAT_NAME, else $USER, else guest-xxxx)."
+    )
     var name: String?
 
     @Option(help: "The room to use instead of the URL's (default: the URL's room, lobby for /ws).")

@@ -28,7 +28,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The largest message text accepted, in bytes (default: 65536).")
     var maxMessageBytes = 65536
 
-    @Option(help: "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice).")
+    @Option(
+        help:
+            "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice)."
+    )
     var logLevel: Logger.Level = .notice
 
     func validate() throws {

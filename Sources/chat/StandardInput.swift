@@ -1,10 +1,11 @@
+import Dispatch
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import Foundation
 
 /// Standard input for `send`, read on a thread of its own because read(2) blocks — and a blocked
 /// cooperative thread would stall the async code that does the networking.
@@ -29,19 +30,28 @@ enum StandardInput {
                     let count = read(STDIN_FILENO, &chunk, chunk.count)
                     if count < 0 {
                         if errno == EINTR { continue }
-                        continuation.resume(throwing: ReadError(description: "cannot read standard input: \(String(cString: strerror(errno)))"))
+                        continuation.resume(
+                            throwing: ReadError(
+                                description: "cannot read standard input: \(String(cString: strerror(errno)))"
+                            )
+                        )
                         return
                     }
                     if count == 0 { break }
                     data.append(contentsOf: chunk[0..<count])
                     if data.count > limit + 2 {
                         continuation.resume(
-                            throwing: ReadError(description: "standard input is over the server's limit of \(limit) bytes for one message")
+                            throwing: ReadError(
+                                description:
+                                    "standard input is over the server's limit of \(limit) bytes for one message"
+                            )
                         )
                         return
                     }
                 }
-                while let last = data.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { data.removeLast() }
+                while let last = data.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") {
+                    data.removeLast()
+                }
                 continuation.resume(returning: String(decoding: data, as: UTF8.self))
             }
             thread.name = "chat-stdin"

@@ -41,7 +41,8 @@ struct BinaryTests {
     @Test func aLiveTailPrintsTextLinesAsTheyAreSent() async throws {
         let serve = try await ServeProcess.start()
         let url = try ChatURL(parsing: serve.url)
-        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) { observer in
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
+            observer in
             let tail = try ChatProcess(["tail", serve.url, "--count", "2", "--name", "tailer"])
             try await observer.waitForJoin(of: "tailer")
             let send = try ChatProcess(["send", serve.url, "--name", "bot", "build", "41", "passed"])
@@ -60,7 +61,8 @@ struct BinaryTests {
     @Test func tenThousandPipedLinesAllArriveInOrder() async throws {
         let serve = try await ServeProcess.start()
         let url = try ChatURL(parsing: serve.url)
-        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) { observer in
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
+            observer in
             let tail = try ChatProcess(["tail", serve.url, "--json", "--count", "10000", "--name", "tailer"])
             try await observer.waitForJoin(of: "tailer")
             let send = try ChatProcess([], shell: "seq 1 10000 | \"$CHAT\" send \(serve.url) --name bot")
@@ -78,7 +80,10 @@ struct BinaryTests {
         let serve = try await ServeProcess.start()
         let send = try ChatProcess(["send", serve.url, "hello"])
         #expect(await send.exitCode() == 0)
-        let pipeline = try ChatProcess([], shell: "\"$CHAT\" tail \(serve.url) -n 1 | head -n 1; echo \"tail exited $?\"")
+        let pipeline = try ChatProcess(
+            [],
+            shell: "\"$CHAT\" tail \(serve.url) -n 1 | head -n 1; echo \"tail exited $?\""
+        )
         #expect(await pipeline.exitCode() == 0)
         let lines = await ChatProcess.collect(pipeline.stdout)
         #expect(lines.count == 2)
@@ -134,7 +139,8 @@ struct BinaryTests {
     @Test func aTailLearnsThatTheServerWentAway() async throws {
         let serve = try await ServeProcess.start()
         let url = try ChatURL(parsing: serve.url)
-        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) { observer in
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
+            observer in
             let tail = try ChatProcess(["tail", serve.url, "--name", "tailer"])
             try await observer.waitForJoin(of: "tailer")
             #expect(await serve.stop() == 0)
@@ -153,7 +159,11 @@ struct BinaryTests {
         let lines = await ChatProcess.collect(tail.stdout)
         #expect(lines.map { $0.split(separator: " ").last.map(String.init) } == ["4", "5"])
         let errors = await ChatProcess.collect(tail.stderr)
-        #expect(errors == ["chat: warning: cannot resume after seq 1: the server's history starts at seq 4; messages before it are missing"])
+        #expect(
+            errors == [
+                "chat: warning: cannot resume after seq 1: the server's history starts at seq 4; messages before it are missing"
+            ]
+        )
         #expect(await serve.stop() == 0)
     }
 

@@ -93,7 +93,9 @@ struct CommandParsingTests {
 
     @Test func tailOptionsParse() throws {
         let tail = try #require(
-            try ChatCommand.parseAsRoot(["tail", "ws://h:1/ws", "--json", "-n", "5", "--since", "9", "--count", "2", "--events"])
+            try ChatCommand.parseAsRoot([
+                "tail", "ws://h:1/ws", "--json", "-n", "5", "--since", "9", "--count", "2", "--events",
+            ])
                 as? Tail
         )
         #expect(tail.url == "ws://h:1/ws")

@@ -1,6 +1,7 @@
-@testable import ChatCore
 import NIOHTTP1
 import Testing
+
+@testable import ChatCore
 
 struct ConnectRequestTests {
     @Test(arguments: [
@@ -8,7 +9,10 @@ struct ConnectRequestTests {
         ("/ws/", ConnectRequest(room: "lobby")),
         ("/ws/ops", ConnectRequest(room: "ops")),
         ("/ws/ops?name=al%20ice", ConnectRequest(room: "ops", name: "al ice")),
-        ("/ws?name=bob+smith&since=41&epoch=e1&history=10", ConnectRequest(room: "lobby", name: "bob smith", since: 41, epoch: "e1", history: 10)),
+        (
+            "/ws?name=bob+smith&since=41&epoch=e1&history=10",
+            ConnectRequest(room: "lobby", name: "bob smith", since: 41, epoch: "e1", history: 10)
+        ),
         ("/ws?name=%E2%9C%93&unknown=1", ConnectRequest(room: "lobby", name: "✓")),
         ("/ws?name=%20%20eve%20", ConnectRequest(room: "lobby", name: "eve")),
     ])

@@ -26,7 +26,10 @@ struct ConnectionStateMachineTests {
     @Test(arguments: [UInt16(999), 1005, 1006, 1015, 2999, 5000])
     func aCodeThatMayNotBeSentIsAnsweredWithProtocolError(_ code: UInt16) {
         var machine = ConnectionStateMachine()
-        #expect(machine.receivedClose(code: WebSocketErrorCode(codeNumber: Int(code))) == .echoCloseAndFinish(.protocolError))
+        #expect(
+            machine.receivedClose(code: WebSocketErrorCode(codeNumber: Int(code)))
+                == .echoCloseAndFinish(.protocolError)
+        )
     }
 
     @Test func ourCloseWaitsForThePeersAndIgnoresDataMeanwhile() {

@@ -17,7 +17,9 @@ struct NameTests {
         #expect(UserName.normalized("héllo ✓ 日本") == "héllo ✓ 日本")
     }
 
-    @Test(arguments: ["", "   ", "a\u{1}b", "a\u{1b}[31mred", "evil\u{202e}txt", "line\nbreak", String(repeating: "n", count: 33)])
+    @Test(arguments: [
+        "", "   ", "a\u{1}b", "a\u{1b}[31mred", "evil\u{202e}txt", "line\nbreak", String(repeating: "n", count: 33),
+    ])
     func invalidUserNames(_ name: String) {
         #expect(UserName.normalized(name) == nil)
     }

@@ -1,7 +1,8 @@
-@testable import ChatCore
 import NIOCore
 import NIOWebSocket
 import Testing
+
+@testable import ChatCore
 
 struct OutboxTests {
     func frame(_ text: String) -> WebSocketFrame {

@@ -50,7 +50,18 @@ struct RoomTests {
         let alice = room.join(id: "u-1", requestedName: "alice")
         let first = room.post(from: alice, id: "c-1", text: "one", at: self.now)
         let second = room.post(from: alice, id: "c-2", text: "two", at: self.now)
-        #expect(first.message == ChatMessage(room: "ops", seq: 1, id: "c-1", from: "alice", uid: "u-1", text: "one", ts: "2025-11-25T14:03:05.123Z"))
+        #expect(
+            first.message
+                == ChatMessage(
+                    room: "ops",
+                    seq: 1,
+                    id: "c-1",
+                    from: "alice",
+                    uid: "u-1",
+                    text: "one",
+                    ts: "2025-11-25T14:03:05.123Z"
+                )
+        )
         #expect(second.message.seq == 2)
         #expect(room.lastSeq == 2)
         #expect(second.frame == ServerFrame.message(second.message).encode())

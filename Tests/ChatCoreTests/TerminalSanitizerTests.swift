@@ -23,6 +23,11 @@ struct TerminalSanitizerTests {
     @Test func nothingThatReachesATerminalCanControlIt() {
         let hostile = (0..<0x20).map { String(Unicode.Scalar($0)!) }.joined() + "\u{7f}\u{85}\u{9b}\u{202a}\u{2067}"
         let safe = TerminalSanitizer.sanitize(hostile)
-        #expect(!safe.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || (0x7f...0x9f).contains($0.value) || (0x2066...0x2069).contains($0.value) || (0x202a...0x202e).contains($0.value) })
+        #expect(
+            !safe.unicodeScalars.contains {
+                ($0.value < 0x20 && $0 != "\t") || (0x7f...0x9f).contains($0.value)
+                    || (0x2066...0x2069).contains($0.value) || (0x202a...0x202e).contains($0.value)
+            }
+        )
     }
 }

@@ -19,7 +19,10 @@ struct TimestampTests {
         #expect(Timestamp(rfc3339: "2025-11-25T14:03:05.123456Z")?.millisecondsSince1970 == 1_764_079_385_123)
     }
 
-    @Test(arguments: ["", "2025-11-25", "2025-11-25T14:03:05", "2025-13-25T14:03:05Z", "2025-11-25T14:03:05.Z", "x025-11-25T14:03:05Z"])
+    @Test(arguments: [
+        "", "2025-11-25", "2025-11-25T14:03:05", "2025-13-25T14:03:05Z", "2025-11-25T14:03:05.Z",
+        "x025-11-25T14:03:05Z",
+    ])
     func rejectsAnythingElse(_ text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
     }

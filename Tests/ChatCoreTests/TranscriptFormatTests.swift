@@ -5,9 +5,19 @@ import Testing
 
 struct TranscriptFormatTests {
     let message = ServerFrame.message(
-        ChatMessage(room: "lobby", seq: 3, id: "c-1", from: "bot", uid: "u-1", text: "build 41\npassed \u{1b}[31m", ts: "2026-11-25T14:03:05.123Z")
+        ChatMessage(
+            room: "lobby",
+            seq: 3,
+            id: "c-1",
+            from: "bot",
+            uid: "u-1",
+            text: "build 41\npassed \u{1b}[31m",
+            ts: "2026-11-25T14:03:05.123Z"
+        )
     )
-    let join = ServerFrame.join(PresenceEvent(room: "lobby", user: ChatUser(id: "u-2", name: "eve"), ts: "2026-11-25T14:03:05.123Z"))
+    let join = ServerFrame.join(
+        PresenceEvent(room: "lobby", user: ChatUser(id: "u-2", name: "eve"), ts: "2026-11-25T14:03:05.123Z")
+    )
 
     @Test func textLinesAreTimeNameAndSanitizedText() throws {
         let line = try #require(TranscriptFormat(json: false, events: false).line(for: self.message))

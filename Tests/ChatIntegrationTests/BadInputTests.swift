@@ -39,14 +39,18 @@ struct BadInputTests {
     @Test func aMessageOverTheLimitIsRejectedAndTheConnectionStays() async throws {
         try await withChatServer(ServerConfiguration(maxMessageBytes: 100)) { server in
             try await self.withBystander(server) { rogue in
-                try await rogue.sendText(#"{"type":"message","id":"big","text":"\#(String(repeating: "x", count: 101))"}"#)
+                try await rogue.sendText(
+                    #"{"type":"message","id":"big","text":"\#(String(repeating: "x", count: 101))"}"#
+                )
                 let error = try await rogue.nextServerFrame()?.error
                 #expect(error?.code == "too_large")
                 #expect(error?.id == "big")
                 #expect(error?.message == "message is 101 bytes; the limit is 100")
                 try await rogue.sendText(String(repeating: "é", count: 51))  // 102 bytes of raw text
                 #expect(try await rogue.nextServerFrame()?.error?.code == "too_large")
-                try await rogue.sendText(#"{"type":"message","id":"fits","text":"\#(String(repeating: "x", count: 100))"}"#)
+                try await rogue.sendText(
+                    #"{"type":"message","id":"fits","text":"\#(String(repeating: "x", count: 100))"}"#
+                )
                 #expect(try await rogue.nextServerFrame() == .ack(Ack(id: "fits", seq: 1)))
             }
         }
@@ -143,7 +147,8 @@ struct BadInputTests {
         let configuration = ServerConfiguration(outboundQueueBytes: 2 << 20)
         try await withChatServer(configuration) { server in
             try await ChatClient.withSession(server.client("reader"), logger: testLogger) { reader in
-                try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) { sleeper in
+                try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) {
+                    sleeper in
                     // The sleeper reads nothing from here on: the socket buffers fill (a few MB with a fixed receive
                     // buffer; loopback autotuning could otherwise absorb 30 MB), then its outbox.
                     let chunk = String(repeating: "x", count: 20_000)

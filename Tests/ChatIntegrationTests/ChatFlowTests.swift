@@ -22,8 +22,12 @@ struct ChatFlowTests {
                     }
                     // Only after bob saw alice's messages is his reply ordered after them.
                     try await bob.send(.message(id: nil, text: "from bob"))
-                    if let reply = try await bobEvents.nextMatching(\.message) { seen.append("\(reply.from): \(reply.text)") }
-                    #expect(seen == ["alice: from alice 1", "alice: from alice 2", "alice: from alice 3", "bob: from bob"])
+                    if let reply = try await bobEvents.nextMatching(\.message) {
+                        seen.append("\(reply.from): \(reply.text)")
+                    }
+                    #expect(
+                        seen == ["alice: from alice 1", "alice: from alice 2", "alice: from alice 3", "bob: from bob"]
+                    )
 
                     var aliceSeen: [UInt64] = []
                     while aliceSeen.count < 4, let message = try await aliceEvents.nextMatching(\.message) {

@@ -6,7 +6,10 @@ import Testing
 struct ServerLifecycleTests {
     @Test func healthzAnswers200() async throws {
         try await withChatServer { server in
-            let response = try await rawHTTPExchange(port: server.port, request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try await rawHTTPExchange(
+                port: server.port,
+                request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
             #expect(httpStatus(response) == 200)
             #expect(response.hasSuffix("\r\n\r\nok\n"))
         }

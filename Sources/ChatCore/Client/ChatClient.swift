@@ -81,7 +81,9 @@ public enum ChatClient {
                 switch frame.opcode {
                 case .text:
                     do {
-                        continuation.yield(try decoder.decode(ServerFrame.self, from: Data(frame.unmaskedData.readableBytesView)))
+                        continuation.yield(
+                            try decoder.decode(ServerFrame.self, from: Data(frame.unmaskedData.readableBytesView))
+                        )
                     } catch let unknown as ServerFrame.UnknownType {
                         // Newer servers may send frame types this client does not know: skip them.
                         logger.debug("skipping unknown frame type", metadata: ["chat.type": "\(unknown.type)"])

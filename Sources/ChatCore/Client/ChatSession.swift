@@ -39,7 +39,9 @@ public final class ChatSession: Sendable {
         guard !self.closing.markClosing() else { return }
         var data = ByteBuffer()
         data.write(webSocketErrorCode: .normalClosure)
-        try? await self.outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
+        try? await self.outbound.write(
+            WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+        )
     }
 }
 

@@ -93,7 +93,9 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         if trimmed.isEmpty { return ("/ws", RoomName.lobby) }
         if trimmed.hasSuffix("/ws") { return (String(trimmed), RoomName.lobby) }
-        guard let slash = trimmed.lastIndex(of: "/") else { throw .invalidURL(url, "expected the path /ws or /ws/ROOM") }
+        guard let slash = trimmed.lastIndex(of: "/") else {
+            throw .invalidURL(url, "expected the path /ws or /ws/ROOM")
+        }
         let base = trimmed[..<slash]
         let room = trimmed[trimmed.index(after: slash)...]
         guard base.hasSuffix("/ws") else { throw .invalidURL(url, "expected the path /ws or /ws/ROOM") }

@@ -30,9 +30,13 @@ package enum WebSocketConnector {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
             if let receiveBufferSize {
                 // Tests use a small fixed buffer to make a client that stops reading stall quickly.
-                bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+                bootstrap = bootstrap.channelOption(
+                    .socketOption(.so_rcvbuf),
+                    value: SocketOptionValue(receiveBufferSize)
+                )
             }
-            outcome = try await bootstrap
+            outcome =
+                try await bootstrap
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handshake = WebSocketHandshakeHandler(
@@ -58,7 +62,11 @@ package enum WebSocketConnector {
             return channel
         case .refused(let status, let body):
             let endpoint = "ws://\(authority)\(target.prefix { $0 != "?" })"
-            throw ChatClientError.upgradeRefused(endpoint, status: status, reason: TerminalSanitizer.sanitize(String(body.prefix(200))))
+            throw ChatClientError.upgradeRefused(
+                endpoint,
+                status: status,
+                reason: TerminalSanitizer.sanitize(String(body.prefix(200)))
+            )
         }
     }
 }

@@ -45,9 +45,12 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         request.headers.replaceOrAdd(name: "Sec-WebSocket-Version", value: "13")
         self.request = request
         // Used only to check the server's Sec-WebSocket-Accept against our key.
-        self.upgrader = NIOTypedWebSocketClientUpgrader(requestKey: key, upgradePipelineHandler: { channel, _ in
-            channel.eventLoop.makeSucceededVoidFuture()
-        })
+        self.upgrader = NIOTypedWebSocketClientUpgrader(
+            requestKey: key,
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeSucceededVoidFuture()
+            }
+        )
         self.maxFrameBytes = maxFrameBytes
         self.promise = eventLoop.makePromise(of: Outcome.self)
     }
@@ -151,7 +154,8 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         }
     }
 
-    private func finishRefusalIfComplete(context: ChannelHandlerContext, _ refusal: (status: Int, contentLength: Int?)) {
+    private func finishRefusalIfComplete(context: ChannelHandlerContext, _ refusal: (status: Int, contentLength: Int?))
+    {
         // Enough of the body to explain the refusal; the rest is not worth waiting for.
         let wanted = min(refusal.contentLength ?? 512, 512)
         if self.buffer.readableBytes >= wanted {

@@ -112,7 +112,8 @@ public struct ConnectionStateMachine: Sendable {
     /// The code to answer a peer's close with: its own, unless it may not appear on the wire (RFC 6455 §7.4).
     private static func replyCode(_ code: WebSocketErrorCode) -> WebSocketErrorCode {
         switch code {
-        case .unknown(let raw) where raw < 1000 || (raw >= 1004 && raw <= 1006) || (raw >= 1015 && raw < 3000)
+        case .unknown(let raw)
+        where raw < 1000 || (raw >= 1004 && raw <= 1006) || (raw >= 1015 && raw < 3000)
             || raw >= 5000:
             .protocolError
         default:

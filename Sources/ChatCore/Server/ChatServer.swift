@@ -45,7 +45,11 @@ public final class ChatServer: Service {
     public func run() async throws {
         let serverChannel = try await self.bind()
         guard let address = serverChannel.channel.localAddress else {
-            throw ChatServerError.bindFailed(host: self.configuration.host, port: self.configuration.port, reason: "no address")
+            throw ChatServerError.bindFailed(
+                host: self.configuration.host,
+                port: self.configuration.port,
+                reason: "no address"
+            )
         }
         self.logger.info("listening", metadata: ["chat.address": "\(address)", "chat.epoch": "\(self.hub.epoch)"])
         self.onListening(address)
@@ -182,7 +186,10 @@ public final class ChatServer: Service {
         }
     }
 
-    private func serveWebSocket(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, request: ConnectRequest) async {
+    private func serveWebSocket(
+        _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
+        request: ConnectRequest
+    ) async {
         let connection = ServerConnection(channel: channel.channel, configuration: self.configuration)
         let (user, box) = self.hub.join(connection, request: request)
         var logger = self.logger
@@ -191,7 +198,13 @@ public final class ChatServer: Service {
         logger[metadataKey: "chat.user"] = "\(user.name)"
         logger.info("connection opened")
         let started = ContinuousClock.now
-        let session = ServerSession(hub: self.hub, box: box, userID: user.id, connection: connection, configuration: self.configuration)
+        let session = ServerSession(
+            hub: self.hub,
+            box: box,
+            userID: user.id,
+            connection: connection,
+            configuration: self.configuration
+        )
         do {
             try await channel.executeThenClose { inbound, outbound in
                 await connection.run(inbound: inbound, outbound: outbound, onText: session.received, logger: logger)

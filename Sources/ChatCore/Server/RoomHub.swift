@@ -68,7 +68,9 @@ final class RoomHub: Sendable {
                 )
                 connection.send(ServerFrame.welcome(welcome).encode())
                 for frame in replay.frames { connection.send(frame) }
-                let joined = ServerFrame.join(PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339))
+                let joined = ServerFrame.join(
+                    PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
+                )
                 Self.broadcast(joined.encode(), to: state.connections)
                 state.connections[user.id] = connection
                 return user
@@ -98,7 +100,12 @@ final class RoomHub: Sendable {
     func rename(in box: RoomBox, userID: String, to name: String) {
         box.state.withLock { state in
             guard let (user, previousName) = state.room.rename(id: userID, to: name) else { return }
-            let event = PresenceEvent(room: state.room.name, user: user, previousName: previousName, ts: Timestamp.now().rfc3339)
+            let event = PresenceEvent(
+                room: state.room.name,
+                user: user,
+                previousName: previousName,
+                ts: Timestamp.now().rfc3339
+            )
             Self.broadcast(ServerFrame.nick(event).encode(), to: state.connections)
         }
     }

@@ -44,6 +44,10 @@ public struct ServerConfiguration: Sendable {
 
     /// The limits announced to clients in `welcome`.
     var limits: ServerLimits {
-        ServerLimits(maxMessageBytes: self.maxMessageBytes, maxFrameBytes: self.maxFrameBytes, historySize: self.historySize)
+        ServerLimits(
+            maxMessageBytes: self.maxMessageBytes,
+            maxFrameBytes: self.maxFrameBytes,
+            historySize: self.historySize
+        )
     }
 }

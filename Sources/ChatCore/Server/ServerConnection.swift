@@ -115,7 +115,10 @@ final class ServerConnection: Sendable {
                     onText(frame.unmaskedData)
                 case .binary:
                     guard self.machine.withLock({ $0.receivedData() }) == .deliver else { continue }
-                    let error = ServerError(code: ChatErrorCode.unsupported, message: "binary frames are not supported; send text")
+                    let error = ServerError(
+                        code: ChatErrorCode.unsupported,
+                        message: "binary frames are not supported; send text"
+                    )
                     self.send(ServerFrame.error(error).encode())
                 case .ping:
                     guard self.machine.withLock({ $0.receivedPing() }) == .sendPong else { continue }
