@@ -175,4 +175,29 @@ struct BadInputTests {
             }
         }
     }
+
+    @Test func aConnectionThatNeverSendsARequestIsClosed() async throws {
+        try await withChatServer(ServerConfiguration(handshakeTimeout: .milliseconds(200))) { server in
+            // Nothing sent: the server must hang up on its own, with nothing to say.
+            let response = try await rawHTTPExchange(port: server.port, request: "")
+            #expect(response.isEmpty)
+        }
+    }
+
+    @Test func aClientThatStopsAnsweringPingsIsDropped() async throws {
+        try await withChatServer(ServerConfiguration(pingInterval: .milliseconds(200))) { server in
+            try await ChatClient.withSession(server.client("bystander"), logger: testLogger) { bystander in
+                try await withRawWebSocket(port: server.port, target: "/ws?name=mute") { mute in
+                    // The raw client never answers pings: it sees them, then the connection ends.
+                    var pings = 0
+                    while let frame = try await mute.nextFrame() {
+                        if frame.opcode == .ping { pings += 1 }
+                    }
+                    #expect(pings >= 1)
+                }
+                var events = bystander.events.makeAsyncIterator()
+                #expect(try await events.nextMatching(\.leave)?.user.name == "mute")
+            }
+        }
+    }
 }

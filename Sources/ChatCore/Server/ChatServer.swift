@@ -100,6 +100,10 @@ public final class ChatServer: Service {
         configuration: ServerConfiguration
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
+        // A connection that never completes its request head (idle, or trickling bytes) is closed.
+        let handshakeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
+            channel.close(promise: nil)
+        }
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
             maxFrameSize: configuration.maxFrameBytes,
             shouldUpgrade: { channel, head in
@@ -111,6 +115,7 @@ public final class ChatServer: Service {
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
+                    handshakeTimer.cancel()
                     guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
                         preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
                     }
@@ -133,6 +138,7 @@ public final class ChatServer: Service {
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    handshakeTimer.cancel()
                     let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel
                     )

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var outboundQueueBytes: Int
     /// How often the server pings each client; a client that misses a whole interval is dropped.
     public var pingInterval: Duration
+    /// How long a new connection may take to send its request head; slower ones are closed.
+    public var handshakeTimeout: Duration
     /// How long to wait for the peer's close frame after sending ours.
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for connections before closing them hard.
@@ -28,6 +30,7 @@ public struct ServerConfiguration: Sendable {
         maxFrameBytes: Int = 1024 * 1024,
         outboundQueueBytes: Int = 16 * 1024 * 1024,
         pingInterval: Duration = .seconds(30),
+        handshakeTimeout: Duration = .seconds(10),
         closeTimeout: Duration = .seconds(2),
         shutdownTimeout: Duration = .seconds(3)
     ) {
@@ -38,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         self.maxFrameBytes = maxFrameBytes
         self.outboundQueueBytes = outboundQueueBytes
         self.pingInterval = pingInterval
+        self.handshakeTimeout = handshakeTimeout
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
     }
