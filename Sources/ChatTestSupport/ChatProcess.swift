@@ -116,15 +116,21 @@ public struct ServeProcess: Sendable {
     /// The line it printed.
     public let listeningLine: String
 
-    /// Starts `chat serve --port 0` with `arguments` and waits for its `listening on` line.
-    public static func start(_ arguments: [String] = []) async throws -> ServeProcess {
-        let process = try ChatProcess(["serve", "--port", "0"] + arguments)
+    /// Starts `chat serve --port PORT` (any free port by default) with `arguments` and waits for its
+    /// `listening on` line.
+    public static func start(_ arguments: [String] = [], port: Int = 0) async throws -> ServeProcess {
+        let process = try ChatProcess(["serve", "--port", "\(port)"] + arguments)
         var lines = process.stdout.makeAsyncIterator()
         guard let line = await lines.next(), line.hasPrefix("listening on ") else {
             let errors = await ChatProcess.collect(process.stderr)
             throw TestServerError(description: "chat serve did not start: \(errors.joined(separator: "\n"))")
         }
         return ServeProcess(process: process, url: String(line.dropFirst("listening on ".count)), listeningLine: line)
+    }
+
+    /// The port it listens on.
+    public var port: Int {
+        Int(self.url.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0
     }
 
     /// SIGTERM, then the exit status.

@@ -8,6 +8,10 @@ enum ExitStatus {
     static let rejected: Int32 = 65
     /// The server could not be reached, or refused the WebSocket upgrade.
     static let unavailable: Int32 = 69
+    /// `send --timeout` passed before every message was acknowledged.
+    static let timedOut: Int32 = 75
+    /// `tail --strict`: messages were missed that the server could no longer replay.
+    static let gap: Int32 = 3
 
     /// Prints `chat: error: …` on stderr and returns the exit code for `error`.
     static func report(_ error: any Error) -> ExitCode {
@@ -27,10 +31,25 @@ enum ExitStatus {
         case let error as PublishError:
             switch error.reason {
             case .rejected, .tooLarge: return Self.rejected
+            case .timedOut: return Self.timedOut
             case .connection(let cause): return Self.code(for: cause)
             }
+        case is MissedMessages:
+            return Self.gap
         default:
             return ExitCode.failure.rawValue
         }
+    }
+}
+
+/// `tail --strict` met a gap the server could not fill.
+struct MissedMessages: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension StandardError {
+    /// `chat: reconnecting in 2.3s (attempt 3): connection refused`.
+    static func reconnecting(attempt: Int, delay: Duration, reason: String) {
+        Self.line("chat: reconnecting in \(delay.formattedSeconds) (attempt \(attempt)): \(reason)")
     }
 }

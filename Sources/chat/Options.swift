@@ -35,6 +35,27 @@ struct ConnectionOptions: ParsableArguments {
     }
 }
 
+/// How a client command reconnects (`tail`, `send`).
+struct ReconnectOptions: ParsableArguments {
+    @Flag(help: "Do not reconnect after a lost connection; fail instead.")
+    var noReconnect = false
+
+    @Option(help: "Give up after this many reconnection attempts in a row (default: no limit).")
+    var maxRetries: Int?
+
+    func validate() throws {
+        if let maxRetries = self.maxRetries, maxRetries < 0 {
+            throw ValidationError("--max-retries must be 0 or more.")
+        }
+    }
+
+    /// The policy these options ask for.
+    var policy: ReconnectPolicy {
+        if self.noReconnect { return .never }
+        return ReconnectPolicy(maxRetries: self.maxRetries)
+    }
+}
+
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Logging on stderr at `level`; every command's logs go there, never to stdout.

@@ -10,9 +10,12 @@ struct Send: AsyncParsableCommand {
             With TEXT, the words are one message. Without, every line of standard input is a message \
             (empty lines are skipped, a trailing CR is dropped); --whole sends all of it as one message.
 
-            Exit codes: 0 every message acknowledged; 1 the connection was lost (the count delivered is on \
-            stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not be \
-            reached or refused the connection.
+            A lost connection is made again (unless --no-reconnect) and every unacknowledged message is \
+            resent in order with its id; the server stores each id once.
+
+            Exit codes: 0 every message acknowledged; 1 the connection was lost for good (the count delivered \
+            is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not \
+            be reached or refused the connection; 75 --timeout passed.
             """
     )
 
@@ -24,10 +27,16 @@ struct Send: AsyncParsableCommand {
     @Flag(help: "Send all of standard input as one message (trailing newlines removed).")
     var whole = false
 
+    @Option(help: "Give up after this many seconds, exit 75 (default: no limit).")
+    var timeout: Double?
+
+    @OptionGroup var reconnect: ReconnectOptions
+
     func validate() throws {
         if self.whole && !self.split.text.isEmpty {
             throw ValidationError("--whole reads standard input; give either TEXT or --whole.")
         }
+        if let timeout = self.timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0.") }
     }
 
     /// The first argument is the URL when it looks like one; the rest is the text.
@@ -36,20 +45,49 @@ struct Send: AsyncParsableCommand {
         return (first, Array(self.urlAndText.dropFirst()))
     }
 
+    /// `--whole` reads at most this much, whatever the server allows, so memory stays bounded.
+    static let wholeInputLimit = 16 << 20
+
     func run() async throws {
         let logger = bootstrapLogging(level: .error, label: "chat.send")
         let (url, words) = self.split
         do {
             let configuration = try self.connection.configuration(url: url)
-            try await ChatClient.withSession(configuration, logger: logger) { session in
-                if !words.isEmpty {
-                    _ = try await session.publish(SingleMessage(words.joined(separator: " ")))
-                } else if self.whole {
-                    let text = try await StandardInput.readAll(limit: session.welcome.limits.maxMessageBytes)
-                    _ = try await session.publish(SingleMessage(text))
-                } else {
-                    _ = try await session.publish(StandardInput.lines())
+            let policy = self.reconnect.policy
+            let timeout = self.timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
+            let progress: @Sendable (ChatPublisher.Progress) -> Void = { progress in
+                if case .reconnecting(let attempt, let delay, let reason) = progress {
+                    StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
                 }
+            }
+            if !words.isEmpty {
+                _ = try await ChatPublisher.publish(
+                    SingleMessage(words.joined(separator: " ")),
+                    configuration: configuration,
+                    policy: policy,
+                    timeout: timeout,
+                    logger: logger,
+                    progress: progress
+                )
+            } else if self.whole {
+                let text = try await StandardInput.readAll(limit: Self.wholeInputLimit)
+                _ = try await ChatPublisher.publish(
+                    SingleMessage(text),
+                    configuration: configuration,
+                    policy: policy,
+                    timeout: timeout,
+                    logger: logger,
+                    progress: progress
+                )
+            } else {
+                _ = try await ChatPublisher.publish(
+                    StandardInput.lines(),
+                    configuration: configuration,
+                    policy: policy,
+                    timeout: timeout,
+                    logger: logger,
+                    progress: progress
+                )
             }
         } catch {
             throw ExitStatus.report(error)

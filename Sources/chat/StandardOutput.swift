@@ -109,6 +109,11 @@ private final class ResumeOnce: Sendable {
 enum StandardError {
     /// Prints `chat: warning: …`.
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("chat: warning: \(message)\n".utf8))
+        Self.line("chat: warning: \(message)")
+    }
+
+    /// Prints one line.
+    static func line(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
     }
 }

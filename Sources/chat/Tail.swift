@@ -11,6 +11,10 @@ struct Tail: AsyncParsableCommand {
             are shown escaped (newlines as \\n, a backslash as \\\\). --json prints the wire message objects \
             with the exact text. Exits 0 after --count messages, or quietly when its reader goes away \
             (chat tail | head -n 1).
+
+            It waits for its server and reconnects by itself (unless --no-reconnect), resuming after the last \
+            message it printed: no gap, no duplicate. Messages the server can no longer replay are reported \
+            on stderr; with --strict that ends tail with exit code 3.
             """
     )
 
@@ -34,6 +38,11 @@ struct Tail: AsyncParsableCommand {
     @Flag(help: "Also print join, leave and nick events.")
     var events = false
 
+    @Flag(help: "Exit 3 when messages were missed that the server can no longer replay.")
+    var strict = false
+
+    @OptionGroup var reconnect: ReconnectOptions
+
     func validate() throws {
         if let lines = self.lines, lines < 0 { throw ValidationError("-n must be 0 or more.") }
         if let count = self.count, count < 1 { throw ValidationError("--count must be 1 or more.") }
@@ -46,25 +55,27 @@ struct Tail: AsyncParsableCommand {
             var configuration = try self.connection.configuration(url: self.url)
             configuration.history = self.lines
             configuration.since = self.since
-            let count = self.count
-            let session = configuration
-            let since = self.since
+            let (follow, policy, count, strict) = (configuration, self.reconnect.policy, self.count, self.strict)
             try await StandardOutput.whileReaderPresent {
-                try await ChatClient.withSession(session, logger: logger) { session in
-                    if session.welcome.recovered == false, let since {
-                        let first = session.welcome.firstSeq.map { "\($0)" } ?? "?"
-                        StandardError.warn(
-                            "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
-                        )
-                    }
-                    var printed = 0
-                    for try await frame in session.events {
-                        guard let line = format.line(for: frame) else { continue }
+                var printed = 0
+                try await ChatFollower.follow(follow, policy: policy, logger: logger) { event in
+                    switch event {
+                    case .connected:
+                        return true
+                    case .gap(let since, let firstSeq, let epochChanged):
+                        let message = Self.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                        if strict { throw MissedMessages(description: message) }
+                        StandardError.warn(message)
+                        return true
+                    case .reconnecting(let attempt, let delay, let reason):
+                        StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
+                        return true
+                    case .frame(let frame):
+                        guard let line = format.line(for: frame) else { return true }
                         try StandardOutput.writeLine(line)
-                        if case .message = frame {
-                            printed += 1
-                            if let count, printed >= count { return }
-                        }
+                        guard case .message = frame else { return true }
+                        printed += 1
+                        return count.map { printed < $0 } ?? true
                     }
                 }
             }
@@ -73,5 +84,14 @@ struct Tail: AsyncParsableCommand {
         } catch {
             throw ExitStatus.report(error)
         }
+    }
+
+    static func describeGap(since: UInt64, firstSeq: UInt64?, epochChanged: Bool) -> String {
+        if epochChanged {
+            return "the server restarted and lost its history: messages after seq \(since) may be missing"
+        }
+        let first = firstSeq.map { "\($0)" } ?? "?"
+        return
+            "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
     }
 }

@@ -141,7 +141,7 @@ struct BinaryTests {
         let url = try ChatURL(parsing: serve.url)
         try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
             observer in
-            let tail = try ChatProcess(["tail", serve.url, "--name", "tailer"])
+            let tail = try ChatProcess(["tail", serve.url, "--name", "tailer", "--no-reconnect"])
             try await observer.waitForJoin(of: "tailer")
             #expect(await serve.stop() == 0)
             #expect(await tail.exitCode() == 1)
@@ -177,5 +177,105 @@ struct BinaryTests {
         #expect(lines.map { $0.split(separator: " ").last.map(String.init) } == ["4", "5"])
         #expect(await ChatProcess.collect(tail.stderr).isEmpty)
         #expect(await serve.stop() == 0)
+    }
+}
+
+/// Reconnecting: servers that go away and come back on the same port.
+@Suite(.timeLimit(.minutes(2)))
+struct ReconnectTests {
+    @Test func tailWaitsForItsServerAndWarnsAboutWhatARestartLost() async throws {
+        var serve = try await ServeProcess.start()
+        let url = serve.url
+        let port = serve.port
+        let first = try ChatProcess(["send", url, "before the restart"])
+        #expect(await first.exitCode() == 0)
+        let tail = try ChatProcess(["tail", url, "-n", "1", "--count", "2", "--name", "tailer"])
+        var lines = tail.stdout.makeAsyncIterator()
+        #expect(await lines.next()?.hasSuffix("before the restart") == true)
+
+        #expect(await serve.stop() == 0)
+        serve = try await ServeProcess.start(port: port)
+        let restarted = try ChatURL(parsing: url)
+        try await ChatClient.withSession(ClientConfiguration(url: restarted, name: "observer"), logger: quietLogger) {
+            observer in
+            try await observer.waitForMember("tailer")
+            let second = try ChatProcess(["send", url, "after the restart"])
+            #expect(await second.exitCode() == 0)
+        }
+        #expect(await lines.next()?.hasSuffix("after the restart") == true)
+        #expect(await tail.exitCode() == 0)
+        let errors = await ChatProcess.collect(tail.stderr)
+        #expect(errors.contains { $0.hasPrefix("chat: reconnecting in ") && $0.contains("(attempt 1): ") })
+        #expect(
+            errors.last
+                == "chat: warning: the server restarted and lost its history: messages after seq 1 may be missing"
+        )
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func tailWithStrictExits3OnAGap() async throws {
+        let serve = try await ServeProcess.start(["--history", "1"])
+        let send = try ChatProcess([], shell: "seq 1 3 | \"$CHAT\" send \(serve.url)")
+        #expect(await send.exitCode() == 0)
+        let tail = try ChatProcess(["tail", serve.url, "--since", "1", "--strict"])
+        #expect(await tail.exitCode() == 3)
+        #expect(
+            await ChatProcess.collect(tail.stderr).first?.hasPrefix("chat: error: cannot resume after seq 1") == true
+        )
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func sendCarriesOnAcrossARestart() async throws {
+        var serve = try await ServeProcess.start()
+        let url = serve.url
+        let port = serve.port
+        let parsed = try ChatURL(parsing: url)
+        let send = try ChatProcess(["send", url, "--name", "bot"])
+        try await ChatClient.withSession(ClientConfiguration(url: parsed, name: "observer"), logger: quietLogger) {
+            observer in
+            send.write("one\n")
+            let received = try await observer.nextMessage()
+            #expect(received?.text == "one")
+        }
+        #expect(await serve.stop() == 0)
+        serve = try await ServeProcess.start(port: port)
+        try await ChatClient.withSession(ClientConfiguration(url: parsed, name: "observer"), logger: quietLogger) {
+            observer in
+            send.write("two\n")
+            send.closeInput()
+            let received = try await observer.nextMessage()
+            #expect(received?.text == "two")
+        }
+        #expect(await send.exitCode() == 0)
+        let errors = await ChatProcess.collect(send.stderr)
+        #expect(errors.allSatisfy { $0.hasPrefix("chat: reconnecting in ") }, "\(errors)")
+        #expect(!errors.isEmpty)
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func sendGivesUpAfterItsTimeoutWithExit75() async throws {
+        let serve = try await ServeProcess.start()
+        // stdin stays open and empty: nothing can complete, so only the timeout ends the run.
+        let send = try ChatProcess(["send", serve.url, "--timeout", "0.5"])
+        #expect(await send.exitCode() == 75)
+        #expect(await ChatProcess.collect(send.stderr) == ["chat: error: timed out after 0.5s; 0 messages delivered"])
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func sendWithNoReconnectFailsWhenTheServerGoesAway() async throws {
+        let serve = try await ServeProcess.start()
+        let parsed = try ChatURL(parsing: serve.url)
+        let send = try ChatProcess(["send", serve.url, "--no-reconnect", "--name", "bot"])
+        try await ChatClient.withSession(ClientConfiguration(url: parsed, name: "observer"), logger: quietLogger) {
+            observer in
+            send.write("one\n")
+            let received = try await observer.nextMessage()
+            #expect(received?.text == "one")
+        }
+        #expect(await serve.stop() == 0)
+        #expect(await send.exitCode() == 1)
+        let errors = await ChatProcess.collect(send.stderr)
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasSuffix("; 1 message delivered") == true, "\(errors)")
     }
 }

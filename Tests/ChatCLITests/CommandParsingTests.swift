@@ -38,11 +38,14 @@ struct CommandParsingTests {
                 With TEXT, the words are one message. Without, every line of standard input is a message (empty
                 lines are skipped, a trailing CR is dropped); --whole sends all of it as one message.
 
-                Exit codes: 0 every message acknowledged; 1 the connection was lost (the count delivered is on
-                stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not be
-                reached or refused the connection.
+                A lost connection is made again (unless --no-reconnect) and every unacknowledged message is resent
+                in order with its id; the server stores each id once.
 
-                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--whole]
+                Exit codes: 0 every message acknowledged; 1 the connection was lost for good (the count delivered
+                is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not
+                be reached or refused the connection; 75 --timeout passed.
+
+                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--whole] [--timeout <timeout>] [--no-reconnect] [--max-retries <max-retries>]
 
                 ARGUMENTS:
                   <url-and-text>          An optional ws:// URL, then the text of one message.
@@ -53,6 +56,11 @@ struct CommandParsingTests {
                   --room <room>           The room to use instead of the URL's (default: the URL's room, lobby for
                                           /ws).
                   --whole                 Send all of standard input as one message (trailing newlines removed).
+                  --timeout <timeout>     Give up after this many seconds, exit 75 (default: no limit).
+                  --no-reconnect          Do not reconnect after a lost connection; fail instead.
+                  --max-retries <max-retries>
+                                          Give up after this many reconnection attempts in a row (default: no
+                                          limit).
                   --version               Show the version.
                   -h, --help              Show help information.
 

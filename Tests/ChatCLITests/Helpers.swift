@@ -17,3 +17,19 @@ extension ChatSession {
         throw ExpectedEventMissing(description: "\(name) never joined")
     }
 }
+
+extension ChatSession {
+    /// Returns once `name` is in the room: already there at welcome, or joining later.
+    func waitForMember(_ name: String) async throws {
+        if self.welcome.users.contains(where: { $0.name == name }) { return }
+        try await self.waitForJoin(of: name)
+    }
+
+    /// The next message.
+    func nextMessage() async throws -> ChatMessage? {
+        for try await frame in self.events {
+            if case .message(let message) = frame { return message }
+        }
+        return nil
+    }
+}

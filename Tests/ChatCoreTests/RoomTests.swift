@@ -45,11 +45,11 @@ struct RoomTests {
         #expect(unknown == nil)
     }
 
-    @Test func postsGetStrictlyIncreasingSeqsAndAnEncodedFrame() {
+    @Test func postsGetStrictlyIncreasingSeqsAndAnEncodedFrame() throws {
         var room = Room(name: "ops", historyLimit: 10)
         let alice = room.join(id: "u-1", requestedName: "alice")
-        let first = room.post(from: alice, id: "c-1", text: "one", at: self.now)
-        let second = room.post(from: alice, id: "c-2", text: "two", at: self.now)
+        let first = try #require(room.post(from: alice, id: "c-1", text: "one", at: self.now).stored)
+        let second = try #require(room.post(from: alice, id: "c-2", text: "two", at: self.now).stored)
         #expect(
             first.message
                 == ChatMessage(
@@ -133,5 +133,46 @@ struct RoomTests {
         let text = String(buffer: frame)
         let start = text.range(of: "\"seq\":")!.upperBound
         return UInt64(text[start...].prefix(while: \.isNumber))!
+    }
+
+    @Test func aResentIdKeepsItsSeqAndIsStoredOnce() throws {
+        var room = Room(name: "lobby", historyLimit: 10)
+        let alice = room.join(id: "u-1", requestedName: "alice")
+        let bob = room.join(id: "u-2", requestedName: "bob")
+        _ = room.post(from: alice, id: "x-1", text: "one", at: self.now)
+        _ = room.post(from: alice, id: "x-2", text: "two", at: self.now)
+        guard case .duplicate(let seq) = room.post(from: bob, id: "x-1", text: "one again", at: self.now) else {
+            Issue.record("a resent id must not be stored again")
+            return
+        }
+        #expect(seq == 1)
+        #expect(room.lastSeq == 2)
+        #expect(room.historyCount == 2)
+    }
+
+    @Test func messagesWithoutIdAreNeverDeduplicatedAndGetAServerId() throws {
+        var room = Room(name: "lobby", historyLimit: 10)
+        let alice = room.join(id: "u-1", requestedName: "alice")
+        let first = try #require(room.post(from: alice, id: nil, text: "same", at: self.now).stored)
+        let second = try #require(room.post(from: alice, id: nil, text: "same", at: self.now).stored)
+        #expect(first.message.id.hasPrefix("s-"))
+        #expect(first.message.id != second.message.id)
+        #expect(room.lastSeq == 2)
+    }
+
+    @Test func theDedupWindowIsBounded() {
+        var room = Room(name: "lobby", historyLimit: 10, dedupWindow: 2)
+        let alice = room.join(id: "u-1", requestedName: "alice")
+        for index in 1...3 { _ = room.post(from: alice, id: "x-\(index)", text: "\(index)", at: self.now) }
+        // x-1 fell out of the window; x-3 is still in it.
+        #expect(room.post(from: alice, id: "x-1", text: "1", at: self.now).stored?.message.seq == 4)
+        #expect(room.post(from: alice, id: "x-3", text: "3", at: self.now).stored == nil)
+    }
+}
+
+extension Room.PostResult {
+    var stored: Room.StoredMessage? {
+        if case .posted(let stored) = self { return stored }
+        return nil
     }
 }

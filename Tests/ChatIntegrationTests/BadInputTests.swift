@@ -143,8 +143,9 @@ struct BadInputTests {
         }
     }
 
-    @Test func aClientThatNeverReadsIsDroppedAndTheOthersGetEverything() async throws {
-        let configuration = ServerConfiguration(outboundQueueBytes: 2 << 20)
+    @Test(.timeLimit(.minutes(2)))
+    func aClientThatNeverReadsIsDroppedAndTheOthersGetEverything() async throws {
+        let configuration = ServerConfiguration(outboundQueueBytes: 512 << 10)
         try await withChatServer(configuration) { server in
             try await ChatClient.withSession(server.client("reader"), logger: testLogger) { reader in
                 try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) {
@@ -152,21 +153,23 @@ struct BadInputTests {
                     // The sleeper reads nothing from here on: the socket buffers fill (a few MB with a fixed receive
                     // buffer; loopback autotuning could otherwise absorb 30 MB), then its outbox.
                     let chunk = String(repeating: "x", count: 20_000)
-                    let texts = (1...1000).map { "\($0) \(chunk)" }
-                    _ = try await ChatClient.withSession(server.client("flood"), logger: testLogger) { flood in
-                        try await flood.publish(Lines(texts))
-                    }
+                    let texts = (1...600).map { "\($0) \(chunk)" }
+                    _ = try await ChatPublisher.publish(
+                        Lines(texts),
+                        configuration: server.client("flood"),
+                        logger: testLogger
+                    )
                     var events = reader.events.makeAsyncIterator()
                     var received = 0
                     var sleeperLeft = false
-                    while received < 1000 || !sleeperLeft, let frame = try await events.next() {
+                    while received < 600 || !sleeperLeft, let frame = try await events.next() {
                         if case .message(let message) = frame, message.from == "flood" {
                             received += 1
                             #expect(message.text.hasPrefix("\(received) "))
                         }
                         if case .leave(let event) = frame, event.user.name == "sleeper" { sleeperLeft = true }
                     }
-                    #expect(received == 1000, "received \(received)")
+                    #expect(received == 600, "received \(received)")
                     #expect(sleeperLeft)
                     // Its connection ends: with the 1008 close frame if that still fit through, else without.
                     let code = try await sleeper.nextCloseCode()
@@ -185,18 +188,14 @@ struct BadInputTests {
     }
 
     @Test func aClientThatStopsAnsweringPingsIsDropped() async throws {
-        try await withChatServer(ServerConfiguration(pingInterval: .milliseconds(200))) { server in
-            try await ChatClient.withSession(server.client("bystander"), logger: testLogger) { bystander in
-                try await withRawWebSocket(port: server.port, target: "/ws?name=mute") { mute in
-                    // The raw client never answers pings: it sees them, then the connection ends.
-                    var pings = 0
-                    while let frame = try await mute.nextFrame() {
-                        if frame.opcode == .ping { pings += 1 }
-                    }
-                    #expect(pings >= 1)
+        try await withChatServer(ServerConfiguration(pingInterval: .milliseconds(300))) { server in
+            try await withRawWebSocket(port: server.port, target: "/ws?name=mute") { mute in
+                // The raw client never answers pings: it sees them, then the server ends the connection.
+                var pings = 0
+                while let frame = try await mute.nextFrame() {
+                    if frame.opcode == .ping { pings += 1 }
                 }
-                var events = bystander.events.makeAsyncIterator()
-                #expect(try await events.nextMatching(\.leave)?.user.name == "mute")
+                #expect(pings >= 1)
             }
         }
     }

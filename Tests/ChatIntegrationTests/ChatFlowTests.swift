@@ -67,9 +67,12 @@ struct ChatFlowTests {
     @Test func publishReturnsOnceEveryMessageIsAcknowledged() async throws {
         try await withChatServer(logger: testLogger) { server in
             let texts = (1...500).map { "line \($0)" }
-            let delivered = try await ChatClient.withSession(server.client("bot"), logger: testLogger) { bot in
-                try await bot.publish(Lines(texts), window: 16)
-            }
+            let delivered = try await ChatPublisher.publish(
+                Lines(texts),
+                configuration: server.client("bot"),
+                window: 16,
+                logger: testLogger
+            )
             #expect(delivered == 500)
             try await ChatClient.withSession(server.client("reader", history: 1000), logger: testLogger) { reader in
                 var events = reader.events.makeAsyncIterator()
@@ -84,9 +87,11 @@ struct ChatFlowTests {
 
     @Test func historyReplaysTheLastMessagesAndSinceResumes() async throws {
         try await withChatServer(ServerConfiguration(historySize: 5), logger: testLogger) { server in
-            _ = try await ChatClient.withSession(server.client("bot"), logger: testLogger) { bot in
-                try await bot.publish(Lines((1...8).map { "m\($0)" }))
-            }
+            _ = try await ChatPublisher.publish(
+                Lines((1...8).map { "m\($0)" }),
+                configuration: server.client("bot"),
+                logger: testLogger
+            )
             try await ChatClient.withSession(server.client("a", history: 3), logger: testLogger) { session in
                 #expect(session.welcome.seq == 8)
                 #expect(session.welcome.recovered == nil)
@@ -108,12 +113,16 @@ struct ChatFlowTests {
     @Test func roomsAreIsolated() async throws {
         try await withChatServer(logger: testLogger) { server in
             try await ChatClient.withSession(server.client("ops-reader", room: "ops"), logger: testLogger) { ops in
-                _ = try await ChatClient.withSession(server.client("bot"), logger: testLogger) { lobby in
-                    try await lobby.publish(Lines(["for the lobby"]))
-                }
-                _ = try await ChatClient.withSession(server.client("bot", room: "ops"), logger: testLogger) { opsBot in
-                    try await opsBot.publish(Lines(["for ops"]))
-                }
+                _ = try await ChatPublisher.publish(
+                    Lines(["for the lobby"]),
+                    configuration: server.client("bot"),
+                    logger: testLogger
+                )
+                _ = try await ChatPublisher.publish(
+                    Lines(["for ops"]),
+                    configuration: server.client("bot", room: "ops"),
+                    logger: testLogger
+                )
                 let message = try await ops.messages(1).first
                 #expect(message?.text == "for ops")
                 #expect(message?.room == "ops")
@@ -142,6 +151,32 @@ struct ChatFlowTests {
         try await withChatServer(logger: testLogger) { server in
             try await ChatClient.withSession(server.client(nil), logger: testLogger) { session in
                 #expect(session.welcome.you.name.hasPrefix("guest-"))
+            }
+        }
+    }
+
+    @Test func aResentIdIsStoredOnceAndAcknowledgedWithItsFirstSeq() async throws {
+        try await withChatServer(logger: testLogger) { server in
+            try await ChatClient.withSession(server.client("alice"), logger: testLogger) { alice in
+                try await alice.send(.message(id: "dup-1", text: "once"))
+                try await alice.send(.message(id: "other", text: "between"))
+                var events = alice.events.makeAsyncIterator()
+                _ = try await events.nextMatching { $0.message?.id == "other" ? $0 : nil }
+                // As after a reconnect: the same id again, on a new connection.
+                try await ChatClient.withSession(server.client("alice-again"), logger: testLogger) { again in
+                    try await again.send(.message(id: "dup-1", text: "once"))
+                    var againEvents = again.events.makeAsyncIterator()
+                    let ack = try await againEvents.nextMatching { frame -> Ack? in
+                        if case .ack(let ack) = frame { return ack }
+                        return nil
+                    }
+                    #expect(ack == Ack(id: "dup-1", seq: 1))
+                }
+            }
+            try await ChatClient.withSession(server.client("reader", history: 10), logger: testLogger) { reader in
+                #expect(reader.welcome.seq == 2)
+                let replayed = try await reader.messages(2)
+                #expect(replayed.map(\.text) == ["once", "between"])
             }
         }
     }

@@ -54,6 +54,8 @@ package enum WebSocketConnector {
         let result: WebSocketHandshakeHandler.Outcome
         do {
             result = try await outcome.get()
+        } catch let failure as WebSocketHandshakeHandler.Failure where failure.closedEarly {
+            throw ChatClientError.connectionLost(failure.description)
         } catch {
             throw ChatClientError.protocolViolation("the WebSocket handshake failed: \(error)")
         }

@@ -22,6 +22,8 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     /// A handshake that went wrong before any answer could be read.
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// The connection closed before the server answered (a server restarting, say): worth a retry.
+        var closedEarly = false
     }
 
     private static let maxHeadBytes = 16 * 1024
@@ -99,7 +101,9 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
             self.completeRefusal(context: context, status: refusal.status)
         } else if !self.done {
             self.done = true
-            self.promise.fail(Failure(description: "the server closed the connection during the handshake"))
+            self.promise.fail(
+                Failure(description: "the server closed the connection during the handshake", closedEarly: true)
+            )
         }
         context.fireChannelInactive()
     }
@@ -108,7 +112,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         // A connection that failed before the handshake (refused, timed out) still answers the promise.
         if !self.done {
             self.done = true
-            self.promise.fail(Failure(description: "the connection closed during the handshake"))
+            self.promise.fail(Failure(description: "the connection closed during the handshake", closedEarly: true))
         }
     }
 

@@ -11,6 +11,14 @@ public struct Room: Sendable {
         public var frame: ByteBuffer
     }
 
+    /// What posting a message did.
+    public enum PostResult: Sendable {
+        /// The message is new: it got the next seq and went into the history.
+        case posted(StoredMessage)
+        /// A message with this id was accepted before (a resend after a reconnect): it keeps its seq.
+        case duplicate(seq: UInt64)
+    }
+
     /// What a client gets replayed when it joins.
     public struct Replay: Sendable {
         /// The encoded messages to send, oldest first.
@@ -29,13 +37,19 @@ public struct Room: Sendable {
     public private(set) var lastSeq: UInt64 = 0
     /// How many messages the history keeps.
     public let historyLimit: Int
+    /// How many client message ids are remembered for de-duplication.
+    public let dedupWindow: Int
     private var history: CircularBuffer<StoredMessage>
+    private var acceptedIDs: [String: UInt64] = [:]
+    private var acceptedOrder: CircularBuffer<String>
 
     /// Creates an empty room.
-    public init(name: String, historyLimit: Int) {
+    public init(name: String, historyLimit: Int, dedupWindow: Int = 10_000) {
         self.name = name
         self.historyLimit = max(0, historyLimit)
+        self.dedupWindow = max(0, dedupWindow)
         self.history = CircularBuffer(initialCapacity: min(max(self.historyLimit, 1), 1024))
+        self.acceptedOrder = CircularBuffer(initialCapacity: min(max(self.dedupWindow, 1), 1024))
     }
 
     /// The messages the history still holds.
@@ -45,7 +59,7 @@ public struct Room: Sendable {
     public var firstSeq: UInt64 { self.history.first?.message.seq ?? self.lastSeq + 1 }
 
     /// Whether the room can be forgotten: nobody in it and nothing to replay.
-    public var isDisposable: Bool { self.members.isEmpty && self.history.isEmpty }
+    public var isDisposable: Bool { self.members.isEmpty && self.history.isEmpty && self.acceptedOrder.isEmpty }
 
     /// Adds a member; a name someone already has (case-insensitively) gets a `-2`, `-3`, … suffix.
     public mutating func join(id: String, requestedName: String) -> ChatUser {
@@ -72,13 +86,18 @@ public struct Room: Sendable {
         return (self.members[index], previousName)
     }
 
-    /// Gives a message the next seq, stores it in the history and returns it with its encoded frame.
-    public mutating func post(from user: ChatUser, id: String, text: String, at timestamp: Timestamp) -> StoredMessage {
+    /// Gives a message the next seq, stores it in the history and returns it with its encoded frame — unless
+    /// a message with the same client `id` was accepted within the last `dedupWindow` ids, which keeps its seq.
+    /// - Parameter id: The sender's id for the message; nil makes the server pick one (never de-duplicated).
+    public mutating func post(from user: ChatUser, id: String?, text: String, at timestamp: Timestamp) -> PostResult {
+        if let id, let seq = self.acceptedIDs[id] {
+            return .duplicate(seq: seq)
+        }
         self.lastSeq += 1
         let message = ChatMessage(
             room: self.name,
             seq: self.lastSeq,
-            id: id,
+            id: id ?? RandomID.make(prefix: "s-", length: 12),
             from: user.name,
             uid: user.id,
             text: text,
@@ -89,7 +108,14 @@ public struct Room: Sendable {
             if self.history.count == self.historyLimit { self.history.removeFirst() }
             self.history.append(stored)
         }
-        return stored
+        if let id, self.dedupWindow > 0 {
+            if self.acceptedOrder.count == self.dedupWindow {
+                self.acceptedIDs[self.acceptedOrder.removeFirst()] = nil
+            }
+            self.acceptedOrder.append(id)
+            self.acceptedIDs[id] = self.lastSeq
+        }
+        return .posted(stored)
     }
 
     /// What to replay to a client that asked for `since` (resume) and/or the last `count` messages.

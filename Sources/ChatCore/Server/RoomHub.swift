@@ -45,7 +45,13 @@ final class RoomHub: Sendable {
             if let existing = rooms[request.room] {
                 box = existing
             } else {
-                box = RoomBox(room: Room(name: request.room, historyLimit: self.configuration.historySize))
+                box = RoomBox(
+                    room: Room(
+                        name: request.room,
+                        historyLimit: self.configuration.historySize,
+                        dedupWindow: self.configuration.dedupWindow
+                    )
+                )
                 rooms[request.room] = box
             }
             let user = box.state.withLock { state in
@@ -80,19 +86,21 @@ final class RoomHub: Sendable {
     }
 
     /// Posts a message: acks it to the sender (when it has an id) and broadcasts it to the room, sender included.
+    /// A resent id is acknowledged again with its first seq and not broadcast twice.
     func post(in box: RoomBox, from userID: String, id: String?, text: String) {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return }
-            let stored = state.room.post(
-                from: user,
-                id: id ?? RandomID.make(prefix: "s-", length: 12),
-                text: text,
-                at: Timestamp.now()
-            )
-            if let id, let sender = state.connections[userID] {
-                sender.send(ServerFrame.ack(Ack(id: id, seq: stored.message.seq)).encode())
+            switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
+            case .posted(let stored):
+                if let id, let sender = state.connections[userID] {
+                    sender.send(ServerFrame.ack(Ack(id: id, seq: stored.message.seq)).encode())
+                }
+                Self.broadcast(stored.frame, to: state.connections)
+            case .duplicate(let seq):
+                if let id, let sender = state.connections[userID] {
+                    sender.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
+                }
             }
-            Self.broadcast(stored.frame, to: state.connections)
         }
     }
 

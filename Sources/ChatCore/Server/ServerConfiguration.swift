@@ -6,6 +6,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Messages each room keeps for replay.
     public var historySize: Int
+    /// Client message ids each room remembers, so a message resent after a reconnect is stored once.
+    public var dedupWindow: Int
     /// The largest message text accepted, in UTF-8 bytes; larger ones get a `too_large` error.
     public var maxMessageBytes: Int
     /// The largest WebSocket frame read at all; a larger one closes the connection with 1009.
@@ -26,6 +28,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8000,
         historySize: Int = 1000,
+        dedupWindow: Int = 10_000,
         maxMessageBytes: Int = 64 * 1024,
         maxFrameBytes: Int = 1024 * 1024,
         outboundQueueBytes: Int = 16 * 1024 * 1024,
@@ -37,6 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.historySize = historySize
+        self.dedupWindow = dedupWindow
         self.maxMessageBytes = maxMessageBytes
         self.maxFrameBytes = maxFrameBytes
         self.outboundQueueBytes = outboundQueueBytes

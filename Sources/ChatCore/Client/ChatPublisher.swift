@@ -1,0 +1,216 @@
+public import Logging
+import Synchronization
+public import NIOCore
+public import NIOPosix
+
+/// Sends a stream of messages and returns once the server acknowledged every one, across reconnects.
+public enum ChatPublisher {
+    /// Reports from a publish run, for the user.
+    public enum Progress: Sendable {
+        /// The connection is lost; the next attempt comes after `delay`.
+        case reconnecting(attempt: Int, delay: Duration, reason: String)
+    }
+
+    /// Sends every text of `texts` as a message with its own id and returns how many were delivered —
+    /// all of them, or it throws `PublishError` saying how many.
+    ///
+    /// At most `window` messages and `windowBytes` bytes are unacknowledged at a time. The first connection
+    /// must succeed (a script wants to know at once); a connection lost later is made again under `policy`
+    /// and every unacknowledged message is resent in order with the same id, which the server
+    /// de-duplicates. `timeout` bounds the whole run.
+    public static func publish<Texts: AsyncSequence & Sendable>(
+        _ texts: Texts,
+        configuration: ClientConfiguration,
+        policy: ReconnectPolicy = ReconnectPolicy(),
+        timeout: Duration? = nil,
+        window: Int = 256,
+        windowBytes: Int = 1 << 20,
+        idPrefix: String = RandomID.make(length: 8),
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        progress: @escaping @Sendable (Progress) -> Void = { _ in }
+    ) async throws -> Int where Texts.Element == String {
+        let ledger = PublishLedger()
+        let slots = SendWindow(capacity: window)
+        let bytes = SendWindow(capacity: windowBytes)
+        // The server's limit, known after the first welcome; the reader waits for it.
+        let limit = LimitBox()
+        do {
+            return try await withThrowingTaskGroup(of: Int?.self) { group in
+                // Input: one long-lived task, so the input sequence is never cancelled mid-run by a reconnect.
+                group.addTask {
+                    var index = 0
+                    let maxBytes = try await limit.value()
+                    for try await text in texts {
+                        index += 1
+                        let size = text.utf8.count
+                        guard size <= maxBytes else {
+                            // Report an exact count: what was sent before this one is acknowledged first.
+                            await ledger.waitUntilIdle()
+                            throw PublishError(
+                                reason: .tooLarge(index: index, bytes: size, limit: maxBytes),
+                                delivered: ledger.acknowledged
+                            )
+                        }
+                        try await slots.acquire()
+                        try await bytes.acquire(size)
+                        ledger.append(.init(number: index, id: "\(idPrefix)-\(index)", text: text, weight: bytes.clamped(size)))
+                    }
+                    ledger.finishInput()
+                    return nil
+                }
+                group.addTask {
+                    try await Self.connectAndSend(
+                        configuration: configuration,
+                        policy: policy,
+                        ledger: ledger,
+                        limit: limit,
+                        release: { weight in
+                            slots.release()
+                            bytes.release(weight)
+                        },
+                        logger: logger,
+                        eventLoopGroup: eventLoopGroup,
+                        progress: progress
+                    )
+                    return ledger.acknowledged
+                }
+                if let timeout {
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        throw PublishError(reason: .timedOut(timeout), delivered: ledger.acknowledged)
+                    }
+                }
+                while let result = try await group.next() {
+                    if let delivered = result {
+                        group.cancelAll()
+                        return delivered
+                    }
+                }
+                return ledger.acknowledged
+            }
+        } catch let error as PublishError {
+            throw error
+        } catch let error as ChatClientError where !limit.isKnown {
+            // Never connected: nothing was sent, and the connection error says it all.
+            throw error
+        } catch {
+            throw PublishError(reason: .connection(error), delivered: ledger.acknowledged)
+        }
+    }
+
+    /// Connects (again) until the ledger is complete: each connection first sends what is pending, in order.
+    private static func connectAndSend(
+        configuration: ClientConfiguration,
+        policy: ReconnectPolicy,
+        ledger: PublishLedger,
+        limit: LimitBox,
+        release: @escaping @Sendable (Int) -> Void,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup,
+        progress: @Sendable (Progress) -> Void
+    ) async throws {
+        var connectedOnce = false
+        var attempt = 0
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let started = ContinuousClock.now
+            do {
+                try await ChatClient.withSession(configuration, logger: logger, eventLoopGroup: eventLoopGroup) {
+                    session in
+                    connectedOnce = true
+                    limit.set(session.welcome.limits.maxMessageBytes)
+                    try await Self.send(ledger: ledger, session: session, release: release)
+                }
+                return
+            } catch {
+                // A cancelled run (its caller is done) ends quietly, whatever the connection did meanwhile.
+                try Task.checkCancellation()
+                // The first connection fails fast; later ones are retried while the policy allows.
+                guard connectedOnce, ReconnectPolicy.isRetryable(error) else { throw error }
+                if ContinuousClock.now - started >= policy.resetAfter { attempt = 0 }
+                attempt += 1
+                guard policy.allows(attempt: attempt) else { throw error }
+                let delay = policy.delay(attempt: attempt, using: &generator)
+                progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// On one connection: send pending entries in order as they come, read acks, until all are acknowledged.
+    private static func send(
+        ledger: PublishLedger,
+        session: ChatSession,
+        release: @escaping @Sendable (Int) -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await frame in session.events {
+                    switch frame {
+                    case .ack(let ack):
+                        if let weight = ledger.acknowledge(ack.id) { release(weight) }
+                    case .error(let error) where error.id.map(ledger.isPending) ?? true:
+                        throw PublishError(reason: .rejected(error), delivered: ledger.acknowledged)
+                    default:
+                        continue
+                    }
+                }
+                throw ChatClientError.connectionLost("the connection ended")
+            }
+            group.addTask {
+                var sent = 0
+                while true {
+                    let (entries, complete, version) = ledger.entries(after: sent)
+                    if complete { return }
+                    for entry in entries {
+                        try await session.send(.message(id: entry.id, text: entry.text))
+                        sent = entry.number
+                    }
+                    if entries.isEmpty { await ledger.waitForChange(after: version) }
+                    try Task.checkCancellation()
+                }
+            }
+            // The sender finishing means everything was acknowledged; the reader only ends by failing.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// The server's message size limit, set by the first welcome; the input reader waits until it is known.
+private final class LimitBox: Sendable {
+    private let state = Mutex<(value: Int?, waiters: [CheckedContinuation<Int, any Error>])>((nil, []))
+
+    func set(_ value: Int) {
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Int, any Error>] in
+            state.value = value
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
+    }
+
+    /// Whether a welcome arrived: a connection was made.
+    var isKnown: Bool { self.state.withLock { $0.value != nil } }
+
+    /// The limit; throws `CancellationError` when the run ends before any connection was made.
+    func value() async throws -> Int {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let value = self.state.withLock { state -> Int? in
+                    if let value = state.value { return value }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let value { continuation.resume(returning: value) }
+            }
+        } onCancel: {
+            let waiters = self.state.withLock { state -> [CheckedContinuation<Int, any Error>] in
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(throwing: CancellationError()) }
+        }
+    }
+}

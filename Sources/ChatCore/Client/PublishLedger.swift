@@ -1,0 +1,101 @@
+import Synchronization
+
+/// The messages of a `publish` run that were read but not yet acknowledged, in order, shared by the input
+/// reader, the per-connection sender and the ack reader. Survives reconnects: what it still holds after a
+/// connection is lost is sent again, in order, with the same ids (the server de-duplicates them).
+final class PublishLedger: Sendable {
+    struct Entry: Sendable {
+        var number: Int
+        var id: String
+        var text: String
+        var weight: Int
+    }
+
+    private struct State {
+        var pending: [Entry] = []
+        var acknowledged = 0
+        var inputFinished = false
+        var version = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds a message read from the input.
+    func append(_ entry: Entry) {
+        self.change { $0.pending.append(entry) }
+    }
+
+    /// Marks the input as finished.
+    func finishInput() {
+        self.change { $0.inputFinished = true }
+    }
+
+    /// Records the ack for `id`; the entry's weight, or nil for an id not pending (a repeated ack).
+    func acknowledge(_ id: String) -> Int? {
+        var weight: Int?
+        self.change { state in
+            guard let index = state.pending.firstIndex(where: { $0.id == id }) else { return }
+            weight = state.pending.remove(at: index).weight
+            state.acknowledged += 1
+        }
+        return weight
+    }
+
+    /// Whether `id` is one of the pending messages.
+    func isPending(_ id: String) -> Bool {
+        self.state.withLock { state in state.pending.contains { $0.id == id } }
+    }
+
+    /// The pending entries numbered after `number`, and whether everything is done (input finished, all acked).
+    func entries(after number: Int) -> (entries: [Entry], complete: Bool, version: Int) {
+        self.state.withLock { state in
+            (
+                state.pending.filter { $0.number > number },
+                state.inputFinished && state.pending.isEmpty,
+                state.version
+            )
+        }
+    }
+
+    /// Whether nothing is pending.
+    var isIdle: Bool { self.state.withLock { $0.pending.isEmpty } }
+
+    /// How many messages were acknowledged.
+    var acknowledged: Int { self.state.withLock { $0.acknowledged } }
+
+    /// Returns once anything changed after `version` (or the task is cancelled).
+    func waitForChange(after version: Int) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = self.state.withLock { state in
+                    if state.version != version || Task.isCancelled { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            self.change { _ in }
+        }
+    }
+
+    /// Waits until nothing is pending.
+    func waitUntilIdle() async {
+        while true {
+            let (idle, version) = self.state.withLock { ($0.pending.isEmpty, $0.version) }
+            if idle || Task.isCancelled { return }
+            await self.waitForChange(after: version)
+        }
+    }
+
+    private func change(_ body: (inout State) -> Void) {
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            body(&state)
+            state.version += 1
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
