@@ -41,6 +41,9 @@ struct Tail: AsyncParsableCommand {
     @Flag(help: "Exit 3 when messages were missed that the server can no longer replay.")
     var strict = false
 
+    @Option(help: "Keep the room, epoch and last printed seq in this file, and resume from it when it exists.")
+    var stateFile: String?
+
     @OptionGroup var reconnect: ReconnectOptions
 
     func validate() throws {
@@ -55,12 +58,21 @@ struct Tail: AsyncParsableCommand {
             var configuration = try self.connection.configuration(url: self.url)
             configuration.history = self.lines
             configuration.since = self.since
+            let stateFile = self.stateFile.map(TailStateFile.init(path:))
+            if let saved = try stateFile?.load(), saved.room == configuration.url.room {
+                // Carry on where the last run stopped: everything after the last line it printed.
+                configuration.since = saved.seq
+                configuration.epoch = saved.epoch
+                configuration.history = nil
+            }
             let (follow, policy, count, strict) = (configuration, self.reconnect.policy, self.count, self.strict)
             try await StandardOutput.whileReaderPresent {
                 var printed = 0
+                var epoch = ""
                 try await ChatFollower.follow(follow, policy: policy, logger: logger) { event in
                     switch event {
-                    case .connected:
+                    case .connected(let welcome):
+                        epoch = welcome.epoch
                         return true
                     case .gap(let since, let firstSeq, let epochChanged):
                         let message = Self.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
@@ -73,7 +85,8 @@ struct Tail: AsyncParsableCommand {
                     case .frame(let frame):
                         guard let line = format.line(for: frame) else { return true }
                         try StandardOutput.writeLine(line)
-                        guard case .message = frame else { return true }
+                        guard case .message(let message) = frame else { return true }
+                        try stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
                         printed += 1
                         return count.map { printed < $0 } ?? true
                     }

@@ -1,7 +1,7 @@
 public import Logging
-import Synchronization
 public import NIOCore
 public import NIOPosix
+import Synchronization
 
 /// Sends a stream of messages and returns once the server acknowledged every one, across reconnects.
 public enum ChatPublisher {
@@ -54,7 +54,9 @@ public enum ChatPublisher {
                         }
                         try await slots.acquire()
                         try await bytes.acquire(size)
-                        ledger.append(.init(number: index, id: "\(idPrefix)-\(index)", text: text, weight: bytes.clamped(size)))
+                        ledger.append(
+                            .init(number: index, id: "\(idPrefix)-\(index)", text: text, weight: bytes.clamped(size))
+                        )
                     }
                     ledger.finishInput()
                     return nil
