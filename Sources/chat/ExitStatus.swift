@@ -36,6 +36,8 @@ enum ExitStatus {
             }
         case is MissedMessages:
             return Self.gap
+        case is ExpectedReply.TimedOut:
+            return Self.timedOut
         default:
             return ExitCode.failure.rawValue
         }

@@ -13,7 +13,10 @@ struct Send: AsyncParsableCommand {
             A lost connection is made again (unless --no-reconnect) and every unacknowledged message is \
             resent in order with its id; the server stores each id once.
 
-            Exit codes: 0 every message acknowledged; 1 the connection was lost for good (the count delivered \
+            --expect REGEX then waits for a message from someone else matching REGEX and prints it (like \
+            tail; --json for the wire object): a request/response step in a script. --timeout covers both.
+
+            Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection was lost for good (the count delivered \
             is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not \
             be reached or refused the connection; 75 --timeout passed.
             """
@@ -30,6 +33,12 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Give up after this many seconds, exit 75 (default: no limit).")
     var timeout: Double?
 
+    @Option(help: "After sending, wait for a message from someone else matching this regular expression and print it.")
+    var expect: String?
+
+    @Flag(help: "With --expect, print the matching message as its wire JSON object.")
+    var json = false
+
     @OptionGroup var reconnect: ReconnectOptions
 
     func validate() throws {
@@ -37,6 +46,9 @@ struct Send: AsyncParsableCommand {
             throw ValidationError("--whole reads standard input; give either TEXT or --whole.")
         }
         if let timeout = self.timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0.") }
+        if let expect = self.expect, (try? Regex(expect)) == nil {
+            throw ValidationError("--expect is not a valid regular expression.")
+        }
     }
 
     /// The first argument is the URL when it looks like one; the rest is the text.
@@ -48,45 +60,78 @@ struct Send: AsyncParsableCommand {
     /// `--whole` reads at most this much, whatever the server allows, so memory stays bounded.
     static let wholeInputLimit = 16 << 20
 
+    private func publish(
+        configuration: ClientConfiguration,
+        idPrefix: String,
+        logger: Logger
+    ) async throws
+        -> ChatPublisher.Result
+    {
+        let words = self.split.text
+        let policy = self.reconnect.policy
+        let timeout = self.timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
+        let progress: @Sendable (ChatPublisher.Progress) -> Void = { progress in
+            if case .reconnecting(let attempt, let delay, let reason) = progress {
+                StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
+            }
+        }
+        if !words.isEmpty {
+            return try await ChatPublisher.publish(
+                SingleMessage(words.joined(separator: " ")),
+                configuration: configuration,
+                policy: policy,
+                timeout: timeout,
+                idPrefix: idPrefix,
+                logger: logger,
+                progress: progress
+            )
+        } else if self.whole {
+            let text = try await StandardInput.readAll(limit: Self.wholeInputLimit)
+            return try await ChatPublisher.publish(
+                SingleMessage(text),
+                configuration: configuration,
+                policy: policy,
+                timeout: timeout,
+                idPrefix: idPrefix,
+                logger: logger,
+                progress: progress
+            )
+        } else {
+            return try await ChatPublisher.publish(
+                StandardInput.lines(),
+                configuration: configuration,
+                policy: policy,
+                timeout: timeout,
+                idPrefix: idPrefix,
+                logger: logger,
+                progress: progress
+            )
+        }
+    }
+
     func run() async throws {
         let logger = bootstrapLogging(level: .error, label: "chat.send")
-        let (url, words) = self.split
+        let url = self.split.url
         do {
             let configuration = try self.connection.configuration(url: url)
-            let policy = self.reconnect.policy
-            let timeout = self.timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
-            let progress: @Sendable (ChatPublisher.Progress) -> Void = { progress in
-                if case .reconnecting(let attempt, let delay, let reason) = progress {
-                    StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
+            let started = ContinuousClock.now
+            let idPrefix = RandomID.make(length: 8)
+            let result = try await self.publish(configuration: configuration, idPrefix: idPrefix, logger: logger)
+            if let expect = self.expect {
+                let remaining = self.timeout.map {
+                    Duration.milliseconds(Int64($0 * 1000)) - (ContinuousClock.now - started)
                 }
-            }
-            if !words.isEmpty {
-                _ = try await ChatPublisher.publish(
-                    SingleMessage(words.joined(separator: " ")),
-                    configuration: configuration,
-                    policy: policy,
-                    timeout: timeout,
-                    logger: logger,
-                    progress: progress
+                let reply = ExpectedReply(
+                    pattern: expect,
+                    format: TranscriptFormat(json: self.json, events: false),
+                    ownIDPrefix: idPrefix + "-"
                 )
-            } else if self.whole {
-                let text = try await StandardInput.readAll(limit: Self.wholeInputLimit)
-                _ = try await ChatPublisher.publish(
-                    SingleMessage(text),
+                try await reply.wait(
+                    after: result,
                     configuration: configuration,
-                    policy: policy,
-                    timeout: timeout,
-                    logger: logger,
-                    progress: progress
-                )
-            } else {
-                _ = try await ChatPublisher.publish(
-                    StandardInput.lines(),
-                    configuration: configuration,
-                    policy: policy,
-                    timeout: timeout,
-                    logger: logger,
-                    progress: progress
+                    policy: self.reconnect.policy,
+                    timeout: remaining,
+                    logger: logger
                 )
             }
         } catch {

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Where `tail --state-file` stopped: the room, the epoch and the seq of the last line it printed.
 ///
@@ -34,7 +35,9 @@ struct TailStateFile {
         do {
             return try JSONDecoder().decode(State.self, from: data)
         } catch {
-            throw Failure(description: "the state file \(self.path) is not a chat tail state; remove it to start afresh")
+            throw Failure(
+                description: "the state file \(self.path) is not a chat tail state; remove it to start afresh"
+            )
         }
     }
 
@@ -50,7 +53,9 @@ struct TailStateFile {
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         close(descriptor)
         guard written == bytes.count else { throw self.failure("cannot write the state file \(temporary)") }
-        guard rename(temporary, self.path) == 0 else { throw self.failure("cannot replace the state file \(self.path)") }
+        guard rename(temporary, self.path) == 0 else {
+            throw self.failure("cannot replace the state file \(self.path)")
+        }
     }
 
     private func failure(_ message: String) -> Failure {

@@ -320,6 +320,42 @@ struct ReconnectTests {
     }
 }
 
+/// `send --expect`: a request/response step in a script.
+@Suite(.timeLimit(.minutes(2)))
+struct ExpectTests {
+    @Test func sendPrintsTheFirstReplyMatchingThePattern() async throws {
+        let serve = try await ServeProcess.start()
+        let url = try ChatURL(parsing: serve.url)
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "responder"), logger: quietLogger) {
+            responder in
+            let ask = try ChatProcess(["send", serve.url, "--name", "asker", "ping 42", "--expect", "^pong", "--json"])
+            let request = try await responder.nextMessage()
+            #expect(request?.text == "ping 42")
+            // A message that does not match comes first, then the reply.
+            try await responder.send(.message(id: nil, text: "unrelated"))
+            try await responder.send(.message(id: nil, text: "pong 42"))
+            #expect(await ask.exitCode() == 0)
+            let lines = await ChatProcess.collect(ask.stdout)
+            #expect(lines.count == 1)
+            let reply = try JSONDecoder().decode(ChatMessage.self, from: Data((lines.first ?? "").utf8))
+            #expect(reply.text == "pong 42")
+            #expect(reply.from == "responder")
+        }
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func noReplyWithinTheTimeoutExits75() async throws {
+        let serve = try await ServeProcess.start()
+        let ask = try ChatProcess(["send", serve.url, "ping", "--expect", "pong", "--timeout", "0.5"])
+        #expect(await ask.exitCode() == 75)
+        #expect(
+            await ChatProcess.collect(ask.stderr)
+                == ["chat: error: timed out waiting for a message matching 'pong'; 1 message delivered"]
+        )
+        #expect(await serve.stop() == 0)
+    }
+}
+
 /// The state file's shape, as a script would read it.
 struct TailState: Decodable {
     var room: String

@@ -41,11 +41,15 @@ struct CommandParsingTests {
                 A lost connection is made again (unless --no-reconnect) and every unacknowledged message is resent
                 in order with its id; the server stores each id once.
 
-                Exit codes: 0 every message acknowledged; 1 the connection was lost for good (the count delivered
-                is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not
-                be reached or refused the connection; 75 --timeout passed.
+                --expect REGEX then waits for a message from someone else matching REGEX and prints it (like tail;
+                --json for the wire object): a request/response step in a script. --timeout covers both.
 
-                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--whole] [--timeout <timeout>] [--no-reconnect] [--max-retries <max-retries>]
+                Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection
+                was lost for good (the count delivered is on stderr); 64 usage; 65 a message was rejected (too
+                large, malformed); 69 the server could not be reached or refused the connection; 75 --timeout
+                passed.
+
+                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--whole] [--timeout <timeout>] [--expect <expect>] [--json] [--no-reconnect] [--max-retries <max-retries>]
 
                 ARGUMENTS:
                   <url-and-text>          An optional ws:// URL, then the text of one message.
@@ -57,6 +61,9 @@ struct CommandParsingTests {
                                           /ws).
                   --whole                 Send all of standard input as one message (trailing newlines removed).
                   --timeout <timeout>     Give up after this many seconds, exit 75 (default: no limit).
+                  --expect <expect>       After sending, wait for a message from someone else matching this regular
+                                          expression and print it.
+                  --json                  With --expect, print the matching message as its wire JSON object.
                   --no-reconnect          Do not reconnect after a lost connection; fail instead.
                   --max-retries <max-retries>
                                           Give up after this many reconnection attempts in a row (default: no

@@ -67,13 +67,14 @@ struct ChatFlowTests {
     @Test func publishReturnsOnceEveryMessageIsAcknowledged() async throws {
         try await withChatServer(logger: testLogger) { server in
             let texts = (1...500).map { "line \($0)" }
-            let delivered = try await ChatPublisher.publish(
+            let result = try await ChatPublisher.publish(
                 Lines(texts),
                 configuration: server.client("bot"),
                 window: 16,
                 logger: testLogger
             )
-            #expect(delivered == 500)
+            #expect(result.delivered == 500)
+            #expect(result.lastSeq == 500)
             try await ChatClient.withSession(server.client("reader", history: 1000), logger: testLogger) { reader in
                 var events = reader.events.makeAsyncIterator()
                 var replayed: [String] = []

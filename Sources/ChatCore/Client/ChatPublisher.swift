@@ -11,8 +11,18 @@ public enum ChatPublisher {
         case reconnecting(attempt: Int, delay: Duration, reason: String)
     }
 
-    /// Sends every text of `texts` as a message with its own id and returns how many were delivered —
-    /// all of them, or it throws `PublishError` saying how many.
+    /// What a completed run delivered.
+    public struct Result: Sendable {
+        /// How many messages the server acknowledged: all of them.
+        public var delivered: Int
+        /// The highest seq among them, nil when there were none.
+        public var lastSeq: UInt64?
+        /// The epoch of the connection that acknowledged the last of them.
+        public var epoch: String?
+    }
+
+    /// Sends every text of `texts` as a message with its own id and returns what was delivered —
+    /// all of it, or it throws `PublishError` saying how many.
     ///
     /// At most `window` messages and `windowBytes` bytes are unacknowledged at a time. The first connection
     /// must succeed (a script wants to know at once); a connection lost later is made again under `policy`
@@ -29,7 +39,7 @@ public enum ChatPublisher {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
-    ) async throws -> Int where Texts.Element == String {
+    ) async throws -> Result where Texts.Element == String {
         let ledger = PublishLedger()
         let slots = SendWindow(capacity: window)
         let bytes = SendWindow(capacity: windowBytes)
@@ -84,12 +94,12 @@ public enum ChatPublisher {
                     }
                 }
                 while let result = try await group.next() {
-                    if let delivered = result {
+                    if result != nil {
                         group.cancelAll()
-                        return delivered
+                        break
                     }
                 }
-                return ledger.acknowledged
+                return Result(delivered: ledger.acknowledged, lastSeq: ledger.lastSeq, epoch: limit.epoch)
             }
         } catch let error as PublishError {
             throw error
@@ -121,7 +131,7 @@ public enum ChatPublisher {
                 try await ChatClient.withSession(configuration, logger: logger, eventLoopGroup: eventLoopGroup) {
                     session in
                     connectedOnce = true
-                    limit.set(session.welcome.limits.maxMessageBytes)
+                    limit.set(session.welcome.limits.maxMessageBytes, epoch: session.welcome.epoch)
                     try await Self.send(ledger: ledger, session: session, release: release)
                 }
                 return
@@ -151,7 +161,7 @@ public enum ChatPublisher {
                 for try await frame in session.events {
                     switch frame {
                     case .ack(let ack):
-                        if let weight = ledger.acknowledge(ack.id) { release(weight) }
+                        if let weight = ledger.acknowledge(ack.id, seq: ack.seq) { release(weight) }
                     case .error(let error) where error.id.map(ledger.isPending) ?? true:
                         throw PublishError(reason: .rejected(error), delivered: ledger.acknowledged)
                     default:
@@ -180,18 +190,24 @@ public enum ChatPublisher {
     }
 }
 
-/// The server's message size limit, set by the first welcome; the input reader waits until it is known.
+/// The server's message size limit and epoch, set by each welcome; the input reader waits for the limit.
 private final class LimitBox: Sendable {
-    private let state = Mutex<(value: Int?, waiters: [CheckedContinuation<Int, any Error>])>((nil, []))
+    private let state = Mutex<(value: Int?, epoch: String?, waiters: [CheckedContinuation<Int, any Error>])>(
+        (nil, nil, [])
+    )
 
-    func set(_ value: Int) {
+    func set(_ value: Int, epoch: String) {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Int, any Error>] in
             state.value = value
+            state.epoch = epoch
             defer { state.waiters = [] }
             return state.waiters
         }
         for waiter in waiters { waiter.resume(returning: value) }
     }
+
+    /// The epoch of the latest connection.
+    var epoch: String? { self.state.withLock { $0.epoch } }
 
     /// Whether a welcome arrived: a connection was made.
     var isKnown: Bool { self.state.withLock { $0.value != nil } }

@@ -14,6 +14,7 @@ final class PublishLedger: Sendable {
     private struct State {
         var pending: [Entry] = []
         var acknowledged = 0
+        var lastSeq: UInt64?
         var inputFinished = false
         var version = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -31,16 +32,20 @@ final class PublishLedger: Sendable {
         self.change { $0.inputFinished = true }
     }
 
-    /// Records the ack for `id`; the entry's weight, or nil for an id not pending (a repeated ack).
-    func acknowledge(_ id: String) -> Int? {
+    /// Records the ack for `id` with its seq; the entry's weight, or nil for an id not pending (a repeated ack).
+    func acknowledge(_ id: String, seq: UInt64) -> Int? {
         var weight: Int?
         self.change { state in
             guard let index = state.pending.firstIndex(where: { $0.id == id }) else { return }
             weight = state.pending.remove(at: index).weight
             state.acknowledged += 1
+            state.lastSeq = max(state.lastSeq ?? 0, seq)
         }
         return weight
     }
+
+    /// The highest seq acknowledged so far.
+    var lastSeq: UInt64? { self.state.withLock { $0.lastSeq } }
 
     /// Whether `id` is one of the pending messages.
     func isPending(_ id: String) -> Bool {
