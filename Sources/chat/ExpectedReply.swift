@@ -41,7 +41,9 @@ struct ExpectedReply {
                     case .connected:
                         return true
                     case .gap(let since, let firstSeq, let epochChanged):
-                        StandardError.warn(Tail.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged))
+                        StandardError.warn(
+                            Tail.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                        )
                         return true
                     case .reconnecting(let attempt, let delay, let reason):
                         StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)

@@ -28,6 +28,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The largest message text accepted, in bytes (default: 65536).")
     var maxMessageBytes = 65536
 
+    @Option(help: "Messages a second each connection may send on average; 0 turns the limit off (default: 1000).")
+    var rateLimit: Double = 1000
+
+    @Option(help: "Messages a connection may send at once above the average (default: 2000).")
+    var burst = 2000
+
     @Option(
         help:
             "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice)."
@@ -37,6 +43,10 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be from 0 to 65535.") }
         guard self.history >= 0 else { throw ValidationError("--history must be 0 or more.") }
+        guard self.rateLimit >= 0, self.rateLimit.isFinite else {
+            throw ValidationError("--rate-limit must be 0 or more.")
+        }
+        guard self.burst >= 1 else { throw ValidationError("--burst must be 1 or more.") }
         let frameLimit = ServerConfiguration().maxFrameBytes
         guard (1...(frameLimit - 4096)).contains(self.maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be from 1 to \(frameLimit - 4096).")
@@ -49,6 +59,8 @@ struct Serve: AsyncParsableCommand {
             host: self.host,
             port: self.port,
             historySize: self.history,
+            rateLimit: self.rateLimit,
+            burst: self.burst,
             maxMessageBytes: self.maxMessageBytes
         )
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host

@@ -182,3 +182,56 @@ struct ChatFlowTests {
         }
     }
 }
+
+/// The per-connection rate limit: a flood is refused, others chat on, and `publish` keeps its order.
+@Suite(.timeLimit(.minutes(1)))
+struct RateLimitTests {
+    @Test func aFloodIsRefusedWhileACanaryKeepsChatting() async throws {
+        try await withChatServer(ServerConfiguration(rateLimit: 20, burst: 5)) { server in
+            try await withRawWebSocket(port: server.port, target: "/ws?name=flood") { flood in
+                guard case .welcome(let welcome)? = try await flood.nextServerFrame() else { return }
+                #expect(welcome.limits.rateLimit == 20)
+                #expect(welcome.limits.burst == 5)
+                for index in 1...50 {
+                    try await flood.sendText(#"{"type":"message","id":"f-\#(index)","text":"flood \#(index)"}"#)
+                }
+                var acks = 0
+                var refusals: [ServerError] = []
+                while acks + refusals.count < 50, let frame = try await flood.nextServerFrame() {
+                    if case .ack = frame { acks += 1 }
+                    if case .error(let error) = frame { refusals.append(error) }
+                }
+                #expect(acks == 5)
+                #expect(refusals.count == 45)
+                #expect(refusals.allSatisfy { $0.code == "rate_limited" && ($0.retryAfter ?? 0) > 0 && $0.id != nil })
+                // Someone else is not slowed down by the flood.
+                let result = try await ChatPublisher.publish(
+                    Lines(["canary"]),
+                    configuration: server.client("canary"),
+                    logger: testLogger
+                )
+                #expect(result.delivered == 1)
+            }
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func publishDeliversEverythingInOrderUnderTheLimit(pacing: Bool) async throws {
+        try await withChatServer(ServerConfiguration(rateLimit: 200, burst: 20)) { server in
+            let texts = (1...120).map { "m\($0)" }
+            let result = try await ChatPublisher.publish(
+                Lines(texts),
+                configuration: server.client("bot"),
+                pacing: pacing,
+                logger: testLogger
+            )
+            #expect(result.delivered == 120)
+            #expect(result.lastSeq == 120)
+            try await ChatClient.withSession(server.client("reader", history: 200), logger: testLogger) { reader in
+                let replayed = try await reader.messages(120)
+                #expect(replayed.map(\.text) == texts)
+                #expect(replayed.map(\.seq) == (1...120).map(UInt64.init))
+            }
+        }
+    }
+}

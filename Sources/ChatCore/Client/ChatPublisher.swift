@@ -27,7 +27,8 @@ public enum ChatPublisher {
     /// At most `window` messages and `windowBytes` bytes are unacknowledged at a time. The first connection
     /// must succeed (a script wants to know at once); a connection lost later is made again under `policy`
     /// and every unacknowledged message is resent in order with the same id, which the server
-    /// de-duplicates. `timeout` bounds the whole run.
+    /// de-duplicates. `timeout` bounds the whole run. With `pacing` (the default) sends keep under the
+    /// server's announced rate limit; either way a message refused as rate limited is resent in order.
     public static func publish<Texts: AsyncSequence & Sendable>(
         _ texts: Texts,
         configuration: ClientConfiguration,
@@ -36,6 +37,7 @@ public enum ChatPublisher {
         window: Int = 256,
         windowBytes: Int = 1 << 20,
         idPrefix: String = RandomID.make(length: 8),
+        pacing: Bool = true,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
@@ -75,6 +77,7 @@ public enum ChatPublisher {
                     try await Self.connectAndSend(
                         configuration: configuration,
                         policy: policy,
+                        pacing: pacing,
                         ledger: ledger,
                         limit: limit,
                         release: { weight in
@@ -115,6 +118,7 @@ public enum ChatPublisher {
     private static func connectAndSend(
         configuration: ClientConfiguration,
         policy: ReconnectPolicy,
+        pacing: Bool,
         ledger: PublishLedger,
         limit: LimitBox,
         release: @escaping @Sendable (Int) -> Void,
@@ -132,7 +136,7 @@ public enum ChatPublisher {
                     session in
                     connectedOnce = true
                     limit.set(session.welcome.limits.maxMessageBytes, epoch: session.welcome.epoch)
-                    try await Self.send(ledger: ledger, session: session, release: release)
+                    try await Self.send(ledger: ledger, session: session, pacing: pacing, release: release)
                 }
                 return
             } catch {
@@ -151,17 +155,25 @@ public enum ChatPublisher {
     }
 
     /// On one connection: send pending entries in order as they come, read acks, until all are acknowledged.
+    /// Sends are paced to the server's announced rate; a message refused as rate limited is sent again,
+    /// with everything after it, once the server's `retryAfter` has passed.
     private static func send(
         ledger: PublishLedger,
         session: ChatSession,
+        pacing: Bool,
         release: @escaping @Sendable (Int) -> Void
     ) async throws {
+        let pacedRate = pacing ? session.welcome.limits.rateLimit : 0
+        let burst = session.welcome.limits.burst
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await frame in session.events {
                     switch frame {
                     case .ack(let ack):
                         if let weight = ledger.acknowledge(ack.id, seq: ack.seq) { release(weight) }
+                    case .error(let error) where error.code == ChatErrorCode.rateLimited && error.id != nil:
+                        let seconds = error.retryAfter ?? 1
+                        ledger.requestResend(of: error.id!, after: .milliseconds(Int64(seconds * 1000)))
                     case .error(let error) where error.id.map(ledger.isPending) ?? true:
                         throw PublishError(reason: .rejected(error), delivered: ledger.acknowledged)
                     default:
@@ -171,11 +183,20 @@ public enum ChatPublisher {
                 throw ChatClientError.connectionLost("the connection ended")
             }
             group.addTask {
+                var pacer = Pacer(rate: pacedRate, burst: burst)
                 var sent = 0
                 while true {
+                    if let resend = ledger.takeResend() {
+                        try await Task.sleep(until: resend.notBefore)
+                        // Never skip ahead: a pass cut short by the request must still send what it had left.
+                        sent = min(sent, resend.number - 1)
+                    }
                     let (entries, complete, version) = ledger.entries(after: sent)
                     if complete { return }
                     for entry in entries {
+                        // Once a refusal is known, sending further ahead would only be refused too.
+                        if ledger.resendRequested { break }
+                        if let wait = pacer.reserve(now: .now) { try await Task.sleep(for: wait) }
                         try await session.send(.message(id: entry.id, text: entry.text))
                         sent = entry.number
                     }
@@ -187,6 +208,36 @@ public enum ChatPublisher {
             try await group.next()
             group.cancelAll()
         }
+    }
+}
+
+/// Paces sends a little under the server's announced rate, so a well-behaved sender is never refused.
+struct Pacer {
+    private let rate: Double
+    private let burst: Double
+    private var tokens: Double
+    private var last: ContinuousClock.Instant?
+
+    /// Paces to the server's `rate` and `burst` (a rate of 0: no pacing).
+    init(rate: Double, burst: Int) {
+        // 95 % of the rate and half the burst: the server's bucket started a moment before ours.
+        self.rate = rate * 0.95
+        self.burst = max(1, Double(burst) / 2)
+        self.tokens = self.burst
+    }
+
+    /// Reserves a token; how long to wait before using it, or nil to go now.
+    mutating func reserve(now: ContinuousClock.Instant) -> Duration? {
+        guard self.rate > 0 else { return nil }
+        if let last = self.last {
+            let elapsed = now - last
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            self.tokens = min(self.burst, self.tokens + seconds * self.rate)
+        }
+        self.last = now
+        self.tokens -= 1
+        guard self.tokens < 0 else { return nil }
+        return .nanoseconds(Int64(-self.tokens / self.rate * 1e9))
     }
 }
 

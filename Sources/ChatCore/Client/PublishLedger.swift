@@ -16,6 +16,7 @@ final class PublishLedger: Sendable {
         var acknowledged = 0
         var lastSeq: UInt64?
         var inputFinished = false
+        var resend: (number: Int, notBefore: ContinuousClock.Instant)?
         var version = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -43,6 +44,31 @@ final class PublishLedger: Sendable {
         }
         return weight
     }
+
+    /// The server refused `id` for now (rate limited): send it and everything after it again, in order,
+    /// no sooner than `delay` from now. Earlier requests that reach further back win.
+    func requestResend(of id: String, after delay: Duration) {
+        let notBefore = ContinuousClock.now + delay
+        self.change { state in
+            guard let entry = state.pending.first(where: { $0.id == id }) else { return }
+            if let current = state.resend {
+                state.resend = (min(current.number, entry.number), max(current.notBefore, notBefore))
+            } else {
+                state.resend = (entry.number, notBefore)
+            }
+        }
+    }
+
+    /// A pending resend request, removed as it is taken.
+    func takeResend() -> (number: Int, notBefore: ContinuousClock.Instant)? {
+        self.state.withLock { state in
+            defer { state.resend = nil }
+            return state.resend
+        }
+    }
+
+    /// Whether a resend was requested and not taken yet.
+    var resendRequested: Bool { self.state.withLock { $0.resend != nil } }
 
     /// The highest seq acknowledged so far.
     var lastSeq: UInt64? { self.state.withLock { $0.lastSeq } }

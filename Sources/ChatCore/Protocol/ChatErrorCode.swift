@@ -8,4 +8,6 @@ public enum ChatErrorCode {
     public static let unsupported = "unsupported"
     /// A `nick` asked for a name the server does not accept.
     public static let invalidName = "invalid_name"
+    /// The connection sends faster than the server's rate limit; `retryAfter` says when to resend.
+    public static let rateLimited = "rate_limited"
 }

@@ -64,6 +64,18 @@ struct JSONWriter {
         self.needsComma = true
     }
 
+    /// A number with at most three decimals (`0.5`, `1000`): rates and seconds.
+    mutating func field(_ key: String, _ value: Double) {
+        self.key(key)
+        let millis = (value * 1000).rounded()
+        if millis.truncatingRemainder(dividingBy: 1000) == 0 {
+            self.buffer.writeString(String(Int64(millis / 1000)))
+        } else {
+            self.buffer.writeString(String(millis / 1000))
+        }
+        self.needsComma = true
+    }
+
     mutating func field(_ key: String, _ value: Bool) {
         self.key(key)
         self.buffer.writeString(value ? "true" : "false")

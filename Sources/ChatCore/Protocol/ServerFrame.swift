@@ -45,6 +45,8 @@ extension ServerFrame {
             writer.field("maxMessageBytes", welcome.limits.maxMessageBytes)
             writer.field("maxFrameBytes", welcome.limits.maxFrameBytes)
             writer.field("historySize", welcome.limits.historySize)
+            writer.field("rateLimit", welcome.limits.rateLimit)
+            writer.field("burst", welcome.limits.burst)
             writer.endObject()
             if let recovered = welcome.recovered { writer.field("recovered", recovered) }
             if let firstSeq = welcome.firstSeq { writer.field("firstSeq", firstSeq) }
@@ -69,6 +71,7 @@ extension ServerFrame {
             writer.field("code", error.code)
             writer.field("message", error.message)
             writer.field("id", error.id)
+            if let retryAfter = error.retryAfter { writer.field("retryAfter", retryAfter) }
         }
         writer.endObject()
         return writer.buffer

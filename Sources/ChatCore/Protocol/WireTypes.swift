@@ -69,12 +69,18 @@ public struct ServerLimits: Sendable, Hashable, Codable {
     public var maxFrameBytes: Int
     /// How many messages the room's history keeps.
     public var historySize: Int
+    /// Messages a second each connection may send on average (0: no limit).
+    public var rateLimit: Double
+    /// Messages a connection may send at once, above the average.
+    public var burst: Int
 
     /// Creates a set of limits.
-    public init(maxMessageBytes: Int, maxFrameBytes: Int, historySize: Int) {
+    public init(maxMessageBytes: Int, maxFrameBytes: Int, historySize: Int, rateLimit: Double = 0, burst: Int = 0) {
         self.maxMessageBytes = maxMessageBytes
         self.maxFrameBytes = maxFrameBytes
         self.historySize = historySize
+        self.rateLimit = rateLimit
+        self.burst = burst
     }
 }
 
@@ -141,12 +147,15 @@ public struct ServerError: Sendable, Hashable, Codable, Error, CustomStringConve
     public var message: String
     /// The id of the client message this is about, when it had one.
     public var id: String?
+    /// With `rate_limited`: seconds to wait before sending again.
+    public var retryAfter: Double?
 
     /// Creates an error frame.
-    public init(code: String, message: String, id: String? = nil) {
+    public init(code: String, message: String, id: String? = nil, retryAfter: Double? = nil) {
         self.code = code
         self.message = message
         self.id = id
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(self.code): \(self.message)" }

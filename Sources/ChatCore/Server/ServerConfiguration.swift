@@ -8,6 +8,10 @@ public struct ServerConfiguration: Sendable {
     public var historySize: Int
     /// Client message ids each room remembers, so a message resent after a reconnect is stored once.
     public var dedupWindow: Int
+    /// Messages a second each connection may send on average; 0 turns the limit off.
+    public var rateLimit: Double
+    /// Messages a connection may send at once above the average.
+    public var burst: Int
     /// The largest message text accepted, in UTF-8 bytes; larger ones get a `too_large` error.
     public var maxMessageBytes: Int
     /// The largest WebSocket frame read at all; a larger one closes the connection with 1009.
@@ -29,6 +33,8 @@ public struct ServerConfiguration: Sendable {
         port: Int = 8000,
         historySize: Int = 1000,
         dedupWindow: Int = 10_000,
+        rateLimit: Double = 1000,
+        burst: Int = 2000,
         maxMessageBytes: Int = 64 * 1024,
         maxFrameBytes: Int = 1024 * 1024,
         outboundQueueBytes: Int = 16 * 1024 * 1024,
@@ -41,6 +47,8 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.historySize = historySize
         self.dedupWindow = dedupWindow
+        self.rateLimit = rateLimit
+        self.burst = burst
         self.maxMessageBytes = maxMessageBytes
         self.maxFrameBytes = maxFrameBytes
         self.outboundQueueBytes = outboundQueueBytes
@@ -55,7 +63,9 @@ public struct ServerConfiguration: Sendable {
         ServerLimits(
             maxMessageBytes: self.maxMessageBytes,
             maxFrameBytes: self.maxFrameBytes,
-            historySize: self.historySize
+            historySize: self.historySize,
+            rateLimit: self.rateLimit,
+            burst: self.burst
         )
     }
 }

@@ -1,13 +1,39 @@
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// What the server does with each text frame of a joined client.
-struct ServerSession: Sendable {
+final class ServerSession: Sendable {
     let hub: RoomHub
     let box: RoomHub.RoomBox
     let userID: String
     let connection: ServerConnection
     let configuration: ServerConfiguration
+    /// The connection's rate limit; nil when limits are off.
+    private let bucket: Mutex<TokenBucket>?
+
+    init(
+        hub: RoomHub,
+        box: RoomHub.RoomBox,
+        userID: String,
+        connection: ServerConnection,
+        configuration: ServerConfiguration
+    ) {
+        self.hub = hub
+        self.box = box
+        self.userID = userID
+        self.connection = connection
+        self.configuration = configuration
+        self.bucket =
+            configuration.rateLimit > 0
+            ? Mutex(
+                TokenBucket(
+                    rate: configuration.rateLimit,
+                    burst: configuration.burst,
+                    now: NIODeadline.now().uptimeNanoseconds
+                )
+            ) : nil
+    }
 
     /// Handles one text frame: validate, then post or rename; problems go back to this client only.
     func received(_ payload: ByteBuffer) {
@@ -25,6 +51,19 @@ struct ServerSession: Sendable {
         }
         switch frame {
         case .message(let id, let text):
+            if let wait = self.bucket?.withLock({ $0.take(now: NIODeadline.now().uptimeNanoseconds) }) {
+                let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+                self.reject(
+                    ServerError(
+                        code: ChatErrorCode.rateLimited,
+                        message:
+                            "over \(self.configuration.rateLimit.formatted) messages a second; resend after retryAfter",
+                        id: id,
+                        retryAfter: (seconds * 1000).rounded(.up) / 1000
+                    )
+                )
+                return
+            }
             let size = text.utf8.count
             guard size <= self.configuration.maxMessageBytes else {
                 self.reject(
@@ -53,5 +92,12 @@ struct ServerSession: Sendable {
 
     private func reject(_ error: ServerError) {
         self.connection.send(ServerFrame.error(error).encode())
+    }
+}
+
+extension Double {
+    /// `1000`, `0.5`: a rate as people write it.
+    fileprivate var formatted: String {
+        self == self.rounded() ? String(Int64(self)) : String(self)
     }
 }
