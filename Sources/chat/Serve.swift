@@ -34,6 +34,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages a connection may send at once above the average (default: 2000).")
     var burst = 2000
 
+    @Option(help: "The most connections served at once; more are answered 503 (default: 10000).")
+    var maxConnections = 10_000
+
     @Option(
         help:
             "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice)."
@@ -47,6 +50,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--rate-limit must be 0 or more.")
         }
         guard self.burst >= 1 else { throw ValidationError("--burst must be 1 or more.") }
+        guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be 1 or more.") }
         let frameLimit = ServerConfiguration().maxFrameBytes
         guard (1...(frameLimit - 4096)).contains(self.maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be from 1 to \(frameLimit - 4096).")
@@ -61,7 +65,8 @@ struct Serve: AsyncParsableCommand {
             historySize: self.history,
             rateLimit: self.rateLimit,
             burst: self.burst,
-            maxMessageBytes: self.maxMessageBytes
+            maxMessageBytes: self.maxMessageBytes,
+            maxConnections: self.maxConnections
         )
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
         let server = ChatServer(configuration: configuration, logger: logger) { address in

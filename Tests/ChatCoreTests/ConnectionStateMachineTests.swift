@@ -41,12 +41,18 @@ struct ConnectionStateMachineTests {
         #expect(machine.receivedClose(code: .goingAway) == .finish)
     }
 
-    @Test func aPeerThatMissesAPingIsDropped() {
+    @Test func aPeerThatAnswersInTimeStays() {
         var machine = ConnectionStateMachine()
         #expect(machine.pingTimerFired() == .sendPing)
         #expect(machine.receivedPong() == .doNothing)
+        #expect(machine.pongDeadlinePassed() == .doNothing)
+        #expect(machine.isOpen)
+    }
+
+    @Test func aPeerThatDoesNotAnswerBeforeTheDeadlineIsDropped() {
+        var machine = ConnectionStateMachine()
         #expect(machine.pingTimerFired() == .sendPing)
-        #expect(machine.pingTimerFired() == .dropUnresponsive)
+        #expect(machine.pongDeadlinePassed() == .dropUnresponsive)
         #expect(machine.pingTimerFired() == .doNothing)
     }
 

@@ -188,7 +188,8 @@ struct BadInputTests {
     }
 
     @Test func aClientThatStopsAnsweringPingsIsDropped() async throws {
-        try await withChatServer(ServerConfiguration(pingInterval: .milliseconds(300))) { server in
+        try await withChatServer(ServerConfiguration(pingInterval: .milliseconds(300), pongTimeout: .milliseconds(300)))
+        { server in
             try await withRawWebSocket(port: server.port, target: "/ws?name=mute") { mute in
                 // The raw client never answers pings: it sees them, then the server ends the connection.
                 var pings = 0

@@ -81,4 +81,17 @@ struct ServerLifecycleTests {
             }
         }
     }
+
+    @Test func connectionsOverTheLimitAreAnswered503AndRetryable() async throws {
+        try await withChatServer(ServerConfiguration(maxConnections: 1)) { server in
+            try await ChatClient.withSession(server.client("first"), logger: testLogger) { _ in
+                await #expect {
+                    try await ChatClient.withSession(server.client("second"), logger: testLogger) { _ in }
+                } throws: { error in
+                    guard let error = error as? ChatClientError else { return false }
+                    return error.code == 503 && ReconnectPolicy.isRetryable(error)
+                }
+            }
+        }
+    }
 }

@@ -90,16 +90,24 @@ public struct ConnectionStateMachine: Sendable {
         }
     }
 
-    /// The ping timer fired.
+    /// The ping timer fired: time to check the peer is still there.
     public mutating func pingTimerFired() -> Action {
         switch self.state {
-        case .open(awaitingPong: false):
+        case .open:
             self.state = .open(awaitingPong: true)
             return .sendPing
+        case .closing, .closed:
+            return .doNothing
+        }
+    }
+
+    /// The time a pong may take after a ping has passed.
+    public mutating func pongDeadlinePassed() -> Action {
+        switch self.state {
         case .open(awaitingPong: true):
             self.state = .closed
             return .dropUnresponsive
-        case .closing, .closed:
+        case .open(awaitingPong: false), .closing, .closed:
             return .doNothing
         }
     }

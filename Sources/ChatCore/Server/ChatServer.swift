@@ -81,7 +81,11 @@ public final class ChatServer: Service {
                 .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: configuration.host, port: configuration.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    guard channels.count < configuration.maxConnections else {
+                        // Full: say so in plain HTTP (clients retry a 503 later) and hang up.
+                        return Self.refuseOverCapacity(channel)
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
                         channels.add(channel)
                         return try Self.configurePipeline(channel, configuration: configuration)
                     }
@@ -92,6 +96,13 @@ public final class ChatServer: Service {
                 port: configuration.port,
                 reason: NetworkErrorText.describe(error)
             )
+        }
+    }
+
+    private static func refuseOverCapacity(_ channel: any Channel) -> EventLoopFuture<EventLoopFuture<Upgraded>> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(OverCapacityResponder())
+            return channel.eventLoop.makeFailedFuture(ChatServerError.overCapacity)
         }
     }
 

@@ -2,6 +2,7 @@
 public struct ChatServerError: Error, Equatable, CustomStringConvertible {
     private enum Base: Equatable {
         case bindFailed(host: String, port: Int, reason: String)
+        case overCapacity
     }
 
     private let base: Base
@@ -11,8 +12,13 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
         ChatServerError(base: .bindFailed(host: host, port: port, reason: reason))
     }
 
+    /// A connection was refused because the server is at `maxConnections`.
+    public static let overCapacity = ChatServerError(base: .overCapacity)
+
     public var description: String {
         switch self.base {
+        case .overCapacity:
+            "the server is at its connection limit"
         case .bindFailed(let host, let port, let reason):
             "cannot listen on \(host):\(port): \(reason)"
         }

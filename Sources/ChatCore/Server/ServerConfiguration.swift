@@ -18,8 +18,12 @@ public struct ServerConfiguration: Sendable {
     public var maxFrameBytes: Int
     /// Bytes a connection may have waiting to be written before it is closed as too slow.
     public var outboundQueueBytes: Int
-    /// How often the server pings each client; a client that misses a whole interval is dropped.
+    /// How often the server pings each client.
     public var pingInterval: Duration
+    /// How long a client may take to answer a ping before it is dropped.
+    public var pongTimeout: Duration
+    /// The most connections (WebSocket and HTTP) served at once; more are answered 503.
+    public var maxConnections: Int
     /// How long a new connection may take to send its request head; slower ones are closed.
     public var handshakeTimeout: Duration
     /// How long to wait for the peer's close frame after sending ours.
@@ -38,7 +42,9 @@ public struct ServerConfiguration: Sendable {
         maxMessageBytes: Int = 64 * 1024,
         maxFrameBytes: Int = 1024 * 1024,
         outboundQueueBytes: Int = 16 * 1024 * 1024,
-        pingInterval: Duration = .seconds(30),
+        pingInterval: Duration = .seconds(25),
+        pongTimeout: Duration = .seconds(10),
+        maxConnections: Int = 10_000,
         handshakeTimeout: Duration = .seconds(10),
         closeTimeout: Duration = .seconds(2),
         shutdownTimeout: Duration = .seconds(3)
@@ -53,6 +59,8 @@ public struct ServerConfiguration: Sendable {
         self.maxFrameBytes = maxFrameBytes
         self.outboundQueueBytes = outboundQueueBytes
         self.pingInterval = pingInterval
+        self.pongTimeout = pongTimeout
+        self.maxConnections = maxConnections
         self.handshakeTimeout = handshakeTimeout
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout

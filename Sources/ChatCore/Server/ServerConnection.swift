@@ -167,17 +167,13 @@ final class ServerConnection: Sendable {
         while true {
             do {
                 try await Task.sleep(for: self.configuration.pingInterval)
+                guard self.machine.withLock({ $0.pingTimerFired() }) == .sendPing else { return .pingerStopped }
+                _ = self.outbox.enqueue(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "chat")))
+                try await Task.sleep(for: self.configuration.pongTimeout)
             } catch {
                 return .pingerStopped
             }
-            switch self.machine.withLock({ $0.pingTimerFired() }) {
-            case .sendPing:
-                _ = self.outbox.enqueue(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "chat")))
-            case .dropUnresponsive:
-                return .pingerGaveUp
-            default:
-                return .pingerStopped
-            }
+            if self.machine.withLock({ $0.pongDeadlinePassed() }) == .dropUnresponsive { return .pingerGaveUp }
         }
     }
 

@@ -36,7 +36,8 @@ public struct TokenBucket: Sendable, Equatable {
         }
         let refill = Duration.nanoseconds(Int64((1 - self.tokens) / self.rate * 1e9))
         let wait = max(refill, Self.minimumPenalty)
-        self.refusingUntil = now + UInt64(wait.components.seconds) * 1_000_000_000
+        self.refusingUntil =
+            now + UInt64(wait.components.seconds) * 1_000_000_000
             + UInt64(wait.components.attoseconds / 1_000_000_000)
         return wait
     }
