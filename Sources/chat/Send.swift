@@ -75,37 +75,24 @@ struct Send: AsyncParsableCommand {
                 StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
             }
         }
+        func publish<Texts: AsyncSequence & Sendable>(_ texts: Texts) async throws -> ChatPublisher.Result
+        where Texts.Element == String {
+            try await ChatPublisher.publish(
+                texts,
+                configuration: configuration,
+                policy: policy,
+                timeout: timeout,
+                idPrefix: idPrefix,
+                logger: logger,
+                progress: progress
+            )
+        }
         if !words.isEmpty {
-            return try await ChatPublisher.publish(
-                SingleMessage(words.joined(separator: " ")),
-                configuration: configuration,
-                policy: policy,
-                timeout: timeout,
-                idPrefix: idPrefix,
-                logger: logger,
-                progress: progress
-            )
+            return try await publish(SingleMessage(words.joined(separator: " ")))
         } else if self.whole {
-            let text = try await StandardInput.readAll(limit: Self.wholeInputLimit)
-            return try await ChatPublisher.publish(
-                SingleMessage(text),
-                configuration: configuration,
-                policy: policy,
-                timeout: timeout,
-                idPrefix: idPrefix,
-                logger: logger,
-                progress: progress
-            )
+            return try await publish(SingleMessage(try await StandardInput.readAll(limit: Self.wholeInputLimit)))
         } else {
-            return try await ChatPublisher.publish(
-                StandardInput.lines(),
-                configuration: configuration,
-                policy: policy,
-                timeout: timeout,
-                idPrefix: idPrefix,
-                logger: logger,
-                progress: progress
-            )
+            return try await publish(StandardInput.lines())
         }
     }
 

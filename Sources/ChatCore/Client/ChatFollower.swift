@@ -37,18 +37,18 @@ public enum ChatFollower {
         while true {
             let started = ContinuousClock.now
             do {
-                let keepGoing = try await ChatClient.withSession(
+                try await ChatClient.withSession(
                     configuration,
                     logger: logger,
                     eventLoopGroup: eventLoopGroup
                 ) { session in
                     let welcome = session.welcome
-                    guard try await handle(.connected(welcome)) else { return false }
+                    guard try await handle(.connected(welcome)) else { return }
                     if let since = configuration.since, welcome.recovered == false {
                         let epochChanged = epoch != nil && epoch != welcome.epoch
                         guard
                             try await handle(.gap(since: since, firstSeq: welcome.firstSeq, epochChanged: epochChanged))
-                        else { return false }
+                        else { return }
                         // What was missed is reported; carry on from the live end (or the replay asked for).
                         cursor = configuration.history == nil ? welcome.seq : nil
                     } else if cursor == nil && configuration.history == nil {
@@ -57,20 +57,20 @@ public enum ChatFollower {
                     epoch = welcome.epoch
                     for try await frame in session.events {
                         if case .message(let message) = frame { cursor = message.seq }
-                        guard try await handle(.frame(frame)) else { return false }
+                        guard try await handle(.frame(frame)) else { return }
                     }
                     // The stream only ends quietly when this side closed; anything else is a lost connection.
                     throw ChatClientError.connectionLost("the connection ended")
                 }
-                if !keepGoing { return }
+                // The session only returns when `handle` asked to stop.
+                return
             } catch {
-                // A cancelled run (its caller is done) ends quietly, whatever the connection did meanwhile.
-                try Task.checkCancellation()
-                guard ReconnectPolicy.isRetryable(error) else { throw error }
-                if ContinuousClock.now - started >= policy.resetAfter { attempt = 0 }
-                attempt += 1
-                guard policy.allows(attempt: attempt) else { throw error }
-                let delay = policy.delay(attempt: attempt, using: &generator)
+                let delay = try policy.nextAttempt(
+                    after: error,
+                    connectedFor: ContinuousClock.now - started,
+                    attempt: &attempt,
+                    using: &generator
+                )
                 guard try await handle(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)")) else {
                     return
                 }

@@ -140,14 +140,14 @@ public enum ChatPublisher {
                 }
                 return
             } catch {
-                // A cancelled run (its caller is done) ends quietly, whatever the connection did meanwhile.
-                try Task.checkCancellation()
                 // The first connection fails fast; later ones are retried while the policy allows.
-                guard connectedOnce, ReconnectPolicy.isRetryable(error) else { throw error }
-                if ContinuousClock.now - started >= policy.resetAfter { attempt = 0 }
-                attempt += 1
-                guard policy.allows(attempt: attempt) else { throw error }
-                let delay = policy.delay(attempt: attempt, using: &generator)
+                guard connectedOnce else { throw error }
+                let delay = try policy.nextAttempt(
+                    after: error,
+                    connectedFor: ContinuousClock.now - started,
+                    attempt: &attempt,
+                    using: &generator
+                )
                 progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
                 try await Task.sleep(for: delay)
             }

@@ -51,6 +51,24 @@ public struct ReconnectPolicy: Sendable, Equatable {
         return .milliseconds(Int64.random(in: 0...max(milliseconds, 1), using: &generator))
     }
 
+    /// After a connection failed or was lost with `error`: counts the attempt (starting again at 1 after a
+    /// stable connection) and returns how long to wait before it.
+    /// - Throws: `error` itself when it is not worth a retry or the policy's retries are used up, and
+    ///   `CancellationError` when the task is cancelled (its caller is done: no retry report wanted).
+    public func nextAttempt(
+        after error: any Error,
+        connectedFor: Duration,
+        attempt: inout Int,
+        using generator: inout some RandomNumberGenerator
+    ) throws -> Duration {
+        try Task.checkCancellation()
+        guard Self.isRetryable(error) else { throw error }
+        if connectedFor >= self.resetAfter { attempt = 0 }
+        attempt += 1
+        guard self.allows(attempt: attempt) else { throw error }
+        return self.delay(attempt: attempt, using: &generator)
+    }
+
     /// Whether losing or failing a connection with `error` is worth another attempt: network trouble and
     /// server restarts are; a refused upgrade (4xx but 429), a bad URL or a foreign protocol are not.
     public static func isRetryable(_ error: any Error) -> Bool {

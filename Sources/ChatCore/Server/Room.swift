@@ -17,6 +17,14 @@ public struct Room: Sendable {
         case posted(StoredMessage)
         /// A message with this id was accepted before (a resend after a reconnect): it keeps its seq.
         case duplicate(seq: UInt64)
+
+        /// The seq the message has.
+        public var seq: UInt64 {
+            switch self {
+            case .posted(let stored): stored.message.seq
+            case .duplicate(let seq): seq
+            }
+        }
     }
 
     /// What a client gets replayed when it joins.

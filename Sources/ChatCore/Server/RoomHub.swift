@@ -90,16 +90,13 @@ final class RoomHub: Sendable {
     func post(in box: RoomBox, from userID: String, id: String?, text: String) {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return }
-            switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
-            case .posted(let stored):
-                if let id, let sender = state.connections[userID] {
-                    sender.send(ServerFrame.ack(Ack(id: id, seq: stored.message.seq)).encode())
-                }
+            let result = state.room.post(from: user, id: id, text: text, at: Timestamp.now())
+            // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
+            if let id, let sender = state.connections[userID] {
+                sender.send(ServerFrame.ack(Ack(id: id, seq: result.seq)).encode())
+            }
+            if case .posted(let stored) = result {
                 Self.broadcast(stored.frame, to: state.connections)
-            case .duplicate(let seq):
-                if let id, let sender = state.connections[userID] {
-                    sender.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
-                }
             }
         }
     }
