@@ -39,6 +39,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help:
+            "Seconds a client may leave its socket unread (writes to it stalled) before it is closed with 1008 (default: 15)."
+    )
+    var slowConsumerTimeout: Double = 15
+
+    @Option(
+        help:
             "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice)."
     )
     var logLevel: Logger.Level = .notice
@@ -51,6 +57,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard self.burst >= 1 else { throw ValidationError("--burst must be 1 or more.") }
         guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be 1 or more.") }
+        guard self.slowConsumerTimeout > 0, self.slowConsumerTimeout.isFinite else {
+            throw ValidationError("--slow-consumer-timeout must be more than 0.")
+        }
         let frameLimit = ServerConfiguration().maxFrameBytes
         guard (1...(frameLimit - 4096)).contains(self.maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be from 1 to \(frameLimit - 4096).")
@@ -66,6 +75,7 @@ struct Serve: AsyncParsableCommand {
             rateLimit: self.rateLimit,
             burst: self.burst,
             maxMessageBytes: self.maxMessageBytes,
+            slowConsumerTimeout: .milliseconds(Int64(self.slowConsumerTimeout * 1000)),
             maxConnections: self.maxConnections
         )
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host

@@ -179,6 +179,36 @@ struct BadInputTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func aClientThatStopsReadingIsClosedAfterTheStallTimeoutWhateverItsQueue() async throws {
+        // A queue bound far above what is sent: only the stall detection can close the sleeper.
+        let configuration = ServerConfiguration(outboundQueueBytes: 256 << 20, slowConsumerTimeout: .milliseconds(500))
+        try await withChatServer(configuration) { server in
+            try await ChatClient.withSession(server.client("reader"), logger: testLogger) { reader in
+                try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) {
+                    sleeper in
+                    let chunk = String(repeating: "y", count: 20_000)
+                    _ = try await ChatPublisher.publish(
+                        Lines((1...400).map { "\($0) \(chunk)" }),
+                        configuration: server.client("flood"),
+                        logger: testLogger
+                    )
+                    var events = reader.events.makeAsyncIterator()
+                    var received = 0
+                    var sleeperLeft = false
+                    while received < 400 || !sleeperLeft, let frame = try await events.next() {
+                        if case .message(let message) = frame, message.from == "flood" { received += 1 }
+                        if case .leave(let event) = frame, event.user.name == "sleeper" { sleeperLeft = true }
+                    }
+                    #expect(received == 400)
+                    #expect(sleeperLeft)
+                    let code = try await sleeper.nextCloseCode()
+                    #expect(code == nil || code == 1008)
+                }
+            }
+        }
+    }
+
     @Test func aConnectionThatNeverSendsARequestIsClosed() async throws {
         try await withChatServer(ServerConfiguration(handshakeTimeout: .milliseconds(200))) { server in
             // Nothing sent: the server must hang up on its own, with nothing to say.

@@ -24,6 +24,8 @@ final class Outbox: Sendable {
         var finished = false
         var cancelled = false
         var waiter: CheckedContinuation<Batch?, Never>?
+        /// When the writer took the batch it is still writing; nil while it waits for more.
+        var writingSince: ContinuousClock.Instant?
     }
 
     private let limit: Int
@@ -76,6 +78,16 @@ final class Outbox: Sendable {
     /// Bytes waiting to be written.
     var queuedBytes: Int { self.state.withLock { $0.queuedBytes } }
 
+    /// The writer finished writing the batch it took.
+    func wrote() {
+        self.state.withLock { $0.writingSince = nil }
+    }
+
+    /// How long the writer has been stuck on one batch (the peer is not reading), or nil when it is not.
+    func stalled(now: ContinuousClock.Instant) -> Duration? {
+        self.state.withLock { state in state.writingSince.map { now - $0 } }
+    }
+
     /// Waits for frames; nil once the queue is finished (or the waiting task is cancelled) and empty.
     func next() async -> Batch? {
         await withTaskCancellationHandler {
@@ -102,6 +114,7 @@ final class Outbox: Sendable {
     private static func takeBatch(_ state: inout State) -> Batch? {
         guard !state.frames.isEmpty || state.close != nil else { return nil }
         let batch = Batch(frames: state.frames, close: state.close)
+        state.writingSince = .now
         state.frames = []
         state.queuedBytes = 0
         if state.close != nil {

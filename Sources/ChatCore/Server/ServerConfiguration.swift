@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var maxFrameBytes: Int
     /// Bytes a connection may have waiting to be written before it is closed as too slow.
     public var outboundQueueBytes: Int
+    /// How long writes to a client may make no progress (it stopped reading) before it is closed.
+    public var slowConsumerTimeout: Duration
     /// How often the server pings each client.
     public var pingInterval: Duration
     /// How long a client may take to answer a ping before it is dropped.
@@ -42,6 +44,7 @@ public struct ServerConfiguration: Sendable {
         maxMessageBytes: Int = 64 * 1024,
         maxFrameBytes: Int = 1024 * 1024,
         outboundQueueBytes: Int = 16 * 1024 * 1024,
+        slowConsumerTimeout: Duration = .seconds(15),
         pingInterval: Duration = .seconds(25),
         pongTimeout: Duration = .seconds(10),
         maxConnections: Int = 10_000,
@@ -58,6 +61,7 @@ public struct ServerConfiguration: Sendable {
         self.maxMessageBytes = maxMessageBytes
         self.maxFrameBytes = maxFrameBytes
         self.outboundQueueBytes = outboundQueueBytes
+        self.slowConsumerTimeout = slowConsumerTimeout
         self.pingInterval = pingInterval
         self.pongTimeout = pongTimeout
         self.maxConnections = maxConnections

@@ -9,7 +9,7 @@ import Synchronization
 /// that vanished. Everything the connection sends goes through the outbox, so frames never interleave.
 final class ServerConnection: Sendable {
     private enum Role {
-        case reader, writer, pingerStopped, pingerGaveUp, deadline
+        case reader, writer, pingerStopped, pingerGaveUp, watchdogStopped, deadline
     }
 
     private let outbox: Outbox
@@ -62,6 +62,10 @@ final class ServerConnection: Sendable {
                 return .writer
             }
             group.addTask { await self.ping() }
+            group.addTask {
+                await self.watchForStalls(logger: logger)
+                return .watchdogStopped
+            }
 
             var readerDone = false
             var writerDone = false
@@ -74,7 +78,7 @@ final class ServerConnection: Sendable {
                     self.outbox.finish()
                 case .writer:
                     writerDone = true
-                case .pingerStopped:
+                case .pingerStopped, .watchdogStopped:
                     continue
                 case .pingerGaveUp:
                     logger.info("client stopped answering pings; dropping it")
@@ -152,6 +156,7 @@ final class ServerConnection: Sendable {
                 if !batch.frames.isEmpty {
                     try await outbound.write(contentsOf: batch.frames)
                 }
+                self.outbox.wrote()
                 if let close = batch.close {
                     try await outbound.write(close)
                     return
@@ -174,6 +179,24 @@ final class ServerConnection: Sendable {
                 return .pingerStopped
             }
             if self.machine.withLock({ $0.pongDeadlinePassed() }) == .dropUnresponsive { return .pingerGaveUp }
+        }
+    }
+
+    /// Closes a client whose writes have not made progress for `slowConsumerTimeout`: it stopped reading.
+    /// A reader that keeps reading, however slowly, is never closed by this — only a stalled one.
+    private func watchForStalls(logger: Logger) async {
+        let timeout = self.configuration.slowConsumerTimeout
+        while self.machine.withLock({ $0.isOpen }) {
+            do {
+                try await Task.sleep(for: timeout / 4)
+            } catch {
+                return
+            }
+            if let stalled = self.outbox.stalled(now: .now), stalled >= timeout {
+                logger.info("client stopped reading; closing it", metadata: ["chat.stalled": "\(stalled)"])
+                self.requestClose(.policyViolation, reason: "slow consumer", dropPending: true)
+                return
+            }
         }
     }
 
