@@ -214,6 +214,27 @@ struct ReconnectTests {
         #expect(await serve.stop() == 0)
     }
 
+    @Test func tailWithoutAServerBacksOffAndGivesUpAfterMaxRetries() async throws {
+        // A port nobody listens on (bound once, then released).
+        let serve = try await ServeProcess.start()
+        #expect(await serve.stop() == 0)
+        let tail = try ChatProcess(["tail", serve.url, "--max-retries", "3"])
+        #expect(await tail.exitCode() == 69)
+        let errors = await ChatProcess.collect(tail.stderr)
+        #expect(errors.count == 4, "\(errors)")
+        for (index, line) in errors.prefix(3).enumerated() {
+            // Each attempt is reported with a delay no longer than its backoff ceiling (0.5 s, 1 s, 2 s).
+            let match = try #require(
+                line.wholeMatch(
+                    of: /chat: reconnecting in ([0-9.]+)s \(attempt (\d)\): cannot connect to .*: connection refused/
+                )
+            )
+            #expect(Int(match.2) == index + 1)
+            #expect(try #require(Double(match.1)) <= [0.5, 1, 2][index])
+        }
+        #expect(errors.last?.hasPrefix("chat: error: cannot connect to ") == true)
+    }
+
     @Test func tailWithStrictExits3OnAGap() async throws {
         let serve = try await ServeProcess.start(["--history", "1"])
         let send = try ChatProcess([], shell: "seq 1 3 | \"$CHAT\" send \(serve.url)")
