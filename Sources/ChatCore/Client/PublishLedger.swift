@@ -89,9 +89,6 @@ final class PublishLedger: Sendable {
         }
     }
 
-    /// Whether nothing is pending.
-    var isIdle: Bool { self.state.withLock { $0.pending.isEmpty } }
-
     /// How many messages were acknowledged.
     var acknowledged: Int { self.state.withLock { $0.acknowledged } }
 

@@ -140,9 +140,6 @@ final class RoomHub: Sendable {
         for connection in connections { connection.requestClose(code, reason: reason) }
     }
 
-    /// The number of rooms the server holds.
-    var roomCount: Int { self.rooms.withLock { $0.count } }
-
     private static func broadcast(_ frame: ByteBuffer, to connections: [String: ServerConnection]) {
         for connection in connections.values { connection.send(frame) }
     }
