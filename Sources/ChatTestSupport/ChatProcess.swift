@@ -63,14 +63,19 @@ public final class ChatProcess: @unchecked Sendable {
         kill(self.process.processIdentifier, signal)
     }
 
-    /// Waits for the process to exit and returns its status.
+    /// Waits for the process to exit and returns its status. A cancelled wait (a test out of time) kills
+    /// the process, so a stuck child turns into a failed test rather than a hung test run.
     public func exitCode() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            let thread = Thread {
-                self.process.waitUntilExit()
-                continuation.resume(returning: self.process.terminationStatus)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let thread = Thread {
+                    self.process.waitUntilExit()
+                    continuation.resume(returning: self.process.terminationStatus)
+                }
+                thread.start()
             }
-            thread.start()
+        } onCancel: {
+            self.signal(SIGKILL)
         }
     }
 

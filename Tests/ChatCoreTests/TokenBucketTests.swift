@@ -38,3 +38,33 @@ struct TokenBucketTests {
         #expect(bucket.take(now: 0) == .seconds(2))
     }
 }
+
+struct RateLimiterTests {
+    let second: UInt64 = 1_000_000_000
+
+    @Test func nothingOvertakesARefusedMessageHoweverLateItArrives() {
+        var limiter = RateLimiter(rate: 10, burst: 1, now: 0)
+        #expect(limiter.admit(id: "m-1", now: 0) == nil)
+        #expect(limiter.admit(id: "m-2", now: 0) != nil)
+        // Long after the bucket refilled, m-3 (sent before the client learned of m-2's refusal) still waits.
+        #expect(limiter.admit(id: "m-3", now: 5 * self.second) != nil)
+        #expect(limiter.admit(id: nil, now: 5 * self.second) != nil)
+        // m-2 comes back first; then the rest in order.
+        #expect(limiter.admit(id: "m-2", now: 5 * self.second) == nil)
+        #expect(limiter.admit(id: "m-3", now: 6 * self.second) == nil)
+    }
+
+    @Test func aRefusedIdThatNeverComesBackIsGivenUpOn() {
+        var limiter = RateLimiter(rate: 10, burst: 1, now: 0)
+        _ = limiter.admit(id: "a", now: 0)
+        #expect(limiter.admit(id: "b", now: 0) != nil)
+        #expect(limiter.admit(id: "c", now: 31 * self.second) == nil)
+    }
+
+    @Test func messagesWithoutIdsOnlyMeetTheBucket() {
+        var limiter = RateLimiter(rate: 10, burst: 1, now: 0)
+        #expect(limiter.admit(id: nil, now: 0) == nil)
+        #expect(limiter.admit(id: nil, now: 0) != nil)
+        #expect(limiter.admit(id: nil, now: self.second) == nil)
+    }
+}

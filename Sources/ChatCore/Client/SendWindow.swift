@@ -8,8 +8,9 @@ import Synchronization
 final class SendWindow: Sendable {
     private struct State {
         var available: Int
-        var waiters: [(weight: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        var waiters: [(token: UInt64, weight: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var failure: (any Error)?
+        var nextToken: UInt64 = 0
     }
 
     private let capacity: Int
@@ -25,20 +26,34 @@ final class SendWindow: Sendable {
         min(max(weight, 0), self.capacity)
     }
 
-    /// Waits until `weight` is free (in order of asking); throws once the window failed.
+    /// Waits until `weight` is free (in order of asking); throws once the window failed, or when the
+    /// waiting task is cancelled (a run that ends must not hang on a full window).
     func acquire(_ weight: Int = 1) async throws {
         let weight = self.clamped(weight)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome: Result<Void, any Error>? = self.state.withLock { state in
-                if let failure = state.failure { return .failure(failure) }
-                if state.waiters.isEmpty && state.available >= weight {
-                    state.available -= weight
-                    return .success(())
+        let token = self.state.withLock { state -> UInt64 in
+            defer { state.nextToken += 1 }
+            return state.nextToken
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome: Result<Void, any Error>? = self.state.withLock { state in
+                    if let failure = state.failure { return .failure(failure) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if state.waiters.isEmpty && state.available >= weight {
+                        state.available -= weight
+                        return .success(())
+                    }
+                    state.waiters.append((token, weight, continuation))
+                    return nil
                 }
-                state.waiters.append((weight, continuation))
-                return nil
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if let outcome { continuation.resume(with: outcome) }
+        } onCancel: {
+            let cancelled = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard let index = state.waiters.firstIndex(where: { $0.token == token }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            cancelled?.resume(throwing: CancellationError())
         }
     }
 

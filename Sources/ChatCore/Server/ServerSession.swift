@@ -10,7 +10,7 @@ final class ServerSession: Sendable {
     let connection: ServerConnection
     let configuration: ServerConfiguration
     /// The connection's rate limit; nil when limits are off.
-    private let bucket: Mutex<TokenBucket>?
+    private let limiter: Mutex<RateLimiter>?
 
     init(
         hub: RoomHub,
@@ -24,10 +24,10 @@ final class ServerSession: Sendable {
         self.userID = userID
         self.connection = connection
         self.configuration = configuration
-        self.bucket =
+        self.limiter =
             configuration.rateLimit > 0
             ? Mutex(
-                TokenBucket(
+                RateLimiter(
                     rate: configuration.rateLimit,
                     burst: configuration.burst,
                     now: NIODeadline.now().uptimeNanoseconds
@@ -51,7 +51,7 @@ final class ServerSession: Sendable {
         }
         switch frame {
         case .message(let id, let text):
-            if let wait = self.bucket?.withLock({ $0.take(now: NIODeadline.now().uptimeNanoseconds) }) {
+            if let wait = self.limiter?.withLock({ $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds) }) {
                 let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
                 self.reject(
                     ServerError(

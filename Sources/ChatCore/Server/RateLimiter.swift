@@ -1,0 +1,37 @@
+/// A connection's rate limit: a token bucket, plus the rule that keeps a resending client in order.
+///
+/// After refusing a message with id `k`, every other message is refused until `k` itself comes back (or
+/// `holdLimit` passes): whatever the client had already sent behind `k` — however long it took to
+/// learn of the refusal — cannot overtake it. Messages without an id never set up such a hold.
+public struct RateLimiter: Sendable, Equatable {
+    /// How long a refused id is waited for before the hold is given up (a client that never resends).
+    public static let holdLimit: Duration = .seconds(30)
+
+    private var bucket: TokenBucket
+    private var awaiting: (id: String, since: UInt64)?
+
+    /// A limiter with a full bucket at `now` (nanoseconds of a monotonic clock).
+    public init(rate: Double, burst: Int, now: UInt64) {
+        self.bucket = TokenBucket(rate: rate, burst: burst, now: now)
+    }
+
+    /// Whether the message with `id` may be accepted now: nil when it may, else how long to wait.
+    public mutating func admit(id: String?, now: UInt64) -> Duration? {
+        if let held = self.awaiting {
+            if now &- held.since >= UInt64(Self.holdLimit.components.seconds) * 1_000_000_000 {
+                self.awaiting = nil
+            } else if id != held.id {
+                return TokenBucket.minimumPenalty
+            } else {
+                self.awaiting = nil
+            }
+        }
+        guard let wait = self.bucket.take(now: now) else { return nil }
+        if let id { self.awaiting = (id, now) }
+        return wait
+    }
+
+    public static func == (lhs: RateLimiter, rhs: RateLimiter) -> Bool {
+        lhs.bucket == rhs.bucket && lhs.awaiting?.id == rhs.awaiting?.id && lhs.awaiting?.since == rhs.awaiting?.since
+    }
+}
