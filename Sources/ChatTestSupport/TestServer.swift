@@ -37,6 +37,7 @@ public struct TestServerError: Error, CustomStringConvertible {
 
 /// Runs a chat server on 127.0.0.1 port 0, runs `body` against it (within `timeout`), then shuts the
 /// server down gracefully and waits for it to stop — so every test also proves a clean shutdown.
+@discardableResult
 public func withChatServer<T: Sendable>(
     _ configuration: ServerConfiguration = ServerConfiguration(),
     logger: Logger = Logger(label: "chat.test", factory: { _ in SwiftLogNoOpLogHandler() }),

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChatCore
-import Foundation
 
 /// The exit codes README.md documents (sysexits.h values where one fits).
 enum ExitStatus {
@@ -15,8 +14,7 @@ enum ExitStatus {
 
     /// Prints `chat: error: …` on stderr and returns the exit code for `error`.
     static func report(_ error: any Error) -> ExitCode {
-        let message = "chat: error: \(error)\n"
-        FileHandle.standardError.write(Data(message.utf8))
+        StandardError.line("chat: error: \(error)")
         return ExitCode(Self.code(for: error))
     }
 

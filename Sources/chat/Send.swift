@@ -57,6 +57,9 @@ struct Send: AsyncParsableCommand {
         return (first, Array(self.urlAndText.dropFirst()))
     }
 
+    /// `--timeout` as a duration.
+    private var timeoutDuration: Duration? { self.timeout.map { .seconds($0) } }
+
     /// `--whole` reads at most this much, whatever the server allows, so memory stays bounded.
     static let wholeInputLimit = 16 << 20
 
@@ -69,7 +72,7 @@ struct Send: AsyncParsableCommand {
     {
         let words = self.split.text
         let policy = self.reconnect.policy
-        let timeout = self.timeout.map { Duration.milliseconds(Int64($0 * 1000)) }
+        let timeout = self.timeoutDuration
         let progress: @Sendable (ChatPublisher.Progress) -> Void = { progress in
             if case .reconnecting(let attempt, let delay, let reason) = progress {
                 StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
@@ -105,9 +108,8 @@ struct Send: AsyncParsableCommand {
             let idPrefix = RandomID.make(length: 8)
             let result = try await self.publish(configuration: configuration, idPrefix: idPrefix, logger: logger)
             if let expect = self.expect {
-                let remaining = self.timeout.map {
-                    Duration.milliseconds(Int64($0 * 1000)) - (ContinuousClock.now - started)
-                }
+                // --timeout bounds the whole run: the wait gets what sending left of it.
+                let remaining = self.timeoutDuration.map { $0 - (ContinuousClock.now - started) }
                 let reply = ExpectedReply(
                     pattern: expect,
                     format: TranscriptFormat(json: self.json, events: false),

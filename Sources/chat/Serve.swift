@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
             rateLimit: self.rateLimit,
             burst: self.burst,
             maxMessageBytes: self.maxMessageBytes,
-            slowConsumerTimeout: .milliseconds(Int64(self.slowConsumerTimeout * 1000)),
+            slowConsumerTimeout: .seconds(self.slowConsumerTimeout),
             maxConnections: self.maxConnections
         )
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host

@@ -173,7 +173,7 @@ public enum ChatPublisher {
                         if let weight = ledger.acknowledge(ack.id, seq: ack.seq) { release(weight) }
                     case .error(let error) where error.code == ChatErrorCode.rateLimited && error.id != nil:
                         let seconds = error.retryAfter ?? 1
-                        ledger.requestResend(of: error.id!, after: .milliseconds(Int64(seconds * 1000)))
+                        ledger.requestResend(of: error.id!, after: .seconds(seconds))
                     case .error(let error) where error.id.map(ledger.isPending) ?? true:
                         throw PublishError(reason: .rejected(error), delivered: ledger.acknowledged)
                     default:
@@ -231,8 +231,7 @@ struct Pacer {
         guard self.rate > 0 else { return nil }
         if let last = self.last {
             let elapsed = now - last
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            self.tokens = min(self.burst, self.tokens + seconds * self.rate)
+            self.tokens = min(self.burst, self.tokens + elapsed.inSeconds * self.rate)
         }
         self.last = now
         self.tokens -= 1

@@ -31,12 +31,3 @@ public struct PublishError: Error, CustomStringConvertible {
         }
     }
 }
-
-extension Duration {
-    /// `2.3s`, `20s`: how durations read in messages.
-    public var formattedSeconds: String {
-        let milliseconds = self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        return "\(milliseconds / 1000).\((milliseconds % 1000) / 100)s"
-    }
-}

@@ -47,7 +47,7 @@ public struct ReconnectPolicy: Sendable, Equatable {
     /// A random delay for attempt `attempt`, between zero and its ceiling.
     public func delay(attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = self.ceiling(attempt: attempt)
-        let milliseconds = ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = Int64(ceiling.inSeconds * 1000)
         return .milliseconds(Int64.random(in: 0...max(milliseconds, 1), using: &generator))
     }
 

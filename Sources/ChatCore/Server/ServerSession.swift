@@ -52,7 +52,7 @@ final class ServerSession: Sendable {
         switch frame {
         case .message(let id, let text):
             if let wait = self.limiter?.withLock({ $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds) }) {
-                let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+                let seconds = wait.inSeconds
                 self.reject(
                     ServerError(
                         code: ChatErrorCode.rateLimited,
