@@ -41,6 +41,7 @@ public struct TestServerError: Error, CustomStringConvertible {
 public func withChatServer<T: Sendable>(
     _ configuration: ServerConfiguration = ServerConfiguration(),
     logger: Logger = Logger(label: "chat.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    store: MessageStore? = nil,
     timeout: Duration = .seconds(20),
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
@@ -48,7 +49,7 @@ public func withChatServer<T: Sendable>(
     configuration.host = "127.0.0.1"
     configuration.port = 0
     let (addresses, addressContinuation) = AsyncStream<SocketAddress>.makeStream()
-    let server = ChatServer(configuration: configuration, logger: logger) { address in
+    let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
         addressContinuation.yield(address)
         addressContinuation.finish()
     }

@@ -25,6 +25,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages each room keeps for replay (default: 1000).")
     var history = 1000
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep every room's messages in this SQLite file, so history and seqs survive a restart; a message is acknowledged only once it is on disk (default: in memory).",
+            valueName: "path"
+        )
+    )
+    var store: String?
+
     @Option(help: "The largest message text accepted, in bytes (default: 65536).")
     var maxMessageBytes = 65536
 
@@ -79,14 +87,24 @@ struct Serve: AsyncParsableCommand {
             maxConnections: self.maxConnections
         )
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        let server = ChatServer(configuration: configuration, logger: logger) { address in
+        var store: MessageStore?
+        if let path = self.store {
+            do {
+                store = try await MessageStore.open(path: path, logger: logger)
+            } catch {
+                throw ExitStatus.report(error)
+            }
+        }
+        let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
             // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
             try? StandardOutput.writeLine("listening on ws://\(host):\(address.port ?? self.port)/ws")
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
+            await store?.close()
         } catch {
+            await store?.close()
             throw ExitStatus.report(error)
         }
     }

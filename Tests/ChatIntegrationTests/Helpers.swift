@@ -40,6 +40,11 @@ extension ServerFrame {
         return nil
     }
 
+    var ack: Ack? {
+        if case .ack(let ack) = self { return ack }
+        return nil
+    }
+
     var join: PresenceEvent? {
         if case .join(let event) = self { return event }
         return nil

@@ -20,29 +20,51 @@ public final class ChatServer: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
     private let hub: RoomHub
+    private let store: MessageStore?
     private let channels = ChannelRegistry()
 
     /// Creates a server.
     /// - Parameters:
     ///   - configuration: Where to listen and the limits to enforce.
     ///   - logger: Where connection events go (at `info` and below).
+    ///   - store: Where history is kept durably; nil keeps it in memory. The caller opens and closes it;
+    ///     the server loads it when it starts and has written everything to it when `run()` returns.
     ///   - eventLoopGroup: The NIO event loops to run on.
     ///   - onListening: Called once with the bound address, before the first connection is accepted.
     public init(
         configuration: ServerConfiguration,
         logger: Logger,
+        store: MessageStore? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.store = store
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
-        self.hub = RoomHub(configuration: configuration)
+        if let store {
+            self.hub = RoomHub(configuration: configuration, epoch: store.epoch, writer: StoreWriter())
+        } else {
+            self.hub = RoomHub(configuration: configuration)
+        }
     }
 
     /// Serves until graceful shutdown (or cancellation).
     public func run() async throws {
+        if let store = self.store {
+            let rooms = try await store.load(
+                newest: max(self.configuration.historySize, self.configuration.dedupWindow)
+            )
+            self.hub.restore(rooms)
+            self.logger.info(
+                "store loaded",
+                metadata: [
+                    "chat.store": "\(store.path)", "chat.rooms": "\(rooms.count)",
+                    "chat.messages": "\(rooms.reduce(0) { $0 + $1.lastSeq })",
+                ]
+            )
+        }
         let serverChannel = try await self.bind()
         guard let address = serverChannel.channel.localAddress else {
             throw ChatServerError.bindFailed(
@@ -55,6 +77,11 @@ public final class ChatServer: Service {
         self.onListening(address)
 
         try await withThrowingDiscardingTaskGroup { group in
+            if let store = self.store, let writer = self.hub.writer {
+                group.addTask {
+                    await writer.run(store: store, logger: self.logger) { self.hub.confirm($0) }
+                }
+            }
             group.addTask {
                 // Cancellation (rather than graceful shutdown) also ends up here, and cleans up the same way.
                 try? await gracefulShutdown()
@@ -62,6 +89,8 @@ public final class ChatServer: Service {
                 serverChannel.channel.close(promise: nil)
                 self.hub.closeAll(.goingAway, reason: "server shutting down")
                 await self.channels.waitUntilEmpty(timeout: self.configuration.shutdownTimeout)
+                // Whatever is still queued is written before `run()` returns.
+                self.hub.writer?.finish()
             }
             try await serverChannel.executeThenClose { inbound in
                 for try await upgrade in inbound {

@@ -3,6 +3,7 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
     private enum Base: Equatable {
         case bindFailed(host: String, port: Int, reason: String)
         case overCapacity
+        case storeFailed(path: String, reason: String)
     }
 
     private let base: Base
@@ -15,12 +16,19 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
     /// A connection was refused because the server is at `maxConnections`.
     public static let overCapacity = ChatServerError(base: .overCapacity)
 
+    /// The `--store` file could not be opened, read or written.
+    public static func storeFailed(path: String, reason: String) -> ChatServerError {
+        ChatServerError(base: .storeFailed(path: path, reason: reason))
+    }
+
     public var description: String {
         switch self.base {
         case .overCapacity:
             "the server is at its connection limit"
         case .bindFailed(let host, let port, let reason):
             "cannot listen on \(host):\(port): \(reason)"
+        case .storeFailed(let path, let reason):
+            "store \(path): \(reason)"
         }
     }
 }

@@ -11,18 +11,43 @@ public struct Room: Sendable {
         public var frame: ByteBuffer
     }
 
+    /// Who waits for a message's ack: the member that sent it (or resent its id) and the client's id.
+    public struct AckTarget: Sendable, Equatable {
+        public var userID: String
+        public var id: String
+
+        public init(userID: String, id: String) {
+            self.userID = userID
+            self.id = id
+        }
+    }
+
+    /// A message that has its seq but is not visible yet: it waits for the store to confirm it is durable.
+    public struct Unconfirmed: Sendable {
+        public var stored: StoredMessage
+        /// Whether its id came from the client (and so must be de-duplicated after a restart too).
+        public var clientID: Bool
+        /// Who gets an ack once it is confirmed.
+        public var acks: [AckTarget]
+    }
+
     /// What posting a message did.
     public enum PostResult: Sendable {
-        /// The message is new: it got the next seq and went into the history.
+        /// The message is new and visible: it got the next seq and went into the history. Ack and broadcast it.
         case posted(StoredMessage)
-        /// A message with this id was accepted before (a resend after a reconnect): it keeps its seq.
+        /// The message is new but waits for the store: write it, and ack and broadcast it from `confirm(through:)`.
+        case unconfirmed(Unconfirmed)
+        /// A message with this id was accepted before (a resend after a reconnect): it keeps its seq. Ack again.
         case duplicate(seq: UInt64)
+        /// A resend of a message the store has not confirmed yet: its ack comes with the first copy's.
+        case duplicateUnconfirmed(seq: UInt64)
 
         /// The seq the message has.
         public var seq: UInt64 {
             switch self {
             case .posted(let stored): stored.message.seq
-            case .duplicate(let seq): seq
+            case .unconfirmed(let unconfirmed): unconfirmed.stored.message.seq
+            case .duplicate(let seq), .duplicateUnconfirmed(let seq): seq
             }
         }
     }
@@ -43,6 +68,11 @@ public struct Room: Sendable {
     public private(set) var members: [ChatUser] = []
     /// The latest seq given out (0 before the first message).
     public private(set) var lastSeq: UInt64 = 0
+    /// The latest seq that is visible: in history, announced in `welcome`, replayed. With a store it trails
+    /// `lastSeq` until the store confirms; without one the two are equal.
+    public private(set) var confirmedSeq: UInt64 = 0
+    /// Whether messages wait for `confirm(through:)` before they are visible (the server has a store).
+    public let requiresConfirmation: Bool
     /// How many messages the history keeps.
     public let historyLimit: Int
     /// How many client message ids are remembered for de-duplication.
@@ -50,10 +80,13 @@ public struct Room: Sendable {
     private var history: CircularBuffer<StoredMessage>
     private var acceptedIDs: [String: UInt64] = [:]
     private var acceptedOrder: CircularBuffer<String>
+    /// Messages posted but not confirmed yet, seqs `confirmedSeq + 1 ... lastSeq` in order.
+    private var unconfirmed: CircularBuffer<Unconfirmed> = []
 
     /// Creates an empty room.
-    public init(name: String, historyLimit: Int, dedupWindow: Int = 10_000) {
+    public init(name: String, historyLimit: Int, dedupWindow: Int = 10_000, requiresConfirmation: Bool = false) {
         self.name = name
+        self.requiresConfirmation = requiresConfirmation
         self.historyLimit = max(0, historyLimit)
         self.dedupWindow = max(0, dedupWindow)
         self.history = CircularBuffer(initialCapacity: min(max(self.historyLimit, 1), 1024))
@@ -63,11 +96,29 @@ public struct Room: Sendable {
     /// The messages the history still holds.
     public var historyCount: Int { self.history.count }
 
-    /// The oldest seq still in history (`lastSeq + 1` when the history is empty).
-    public var firstSeq: UInt64 { self.history.first?.message.seq ?? self.lastSeq + 1 }
+    /// The oldest seq still in history (`confirmedSeq + 1` when the history is empty).
+    public var firstSeq: UInt64 { self.history.first?.message.seq ?? self.confirmedSeq + 1 }
 
-    /// Whether the room can be forgotten: nobody in it and nothing to replay.
-    public var isDisposable: Bool { self.members.isEmpty && self.history.isEmpty && self.acceptedOrder.isEmpty }
+    /// Whether the room can be forgotten: nobody in it and no message ever posted. A room that had messages
+    /// is kept, so its seq never starts over within an epoch (and never collides in the store).
+    public var isDisposable: Bool { self.members.isEmpty && self.lastSeq == 0 }
+
+    /// Loads what a store kept: the seq carries on after `lastSeq`, the newest messages fill the history,
+    /// and the newest client ids are de-duplicated again.
+    /// - Parameter messages: The room's newest stored messages, oldest first.
+    public mutating func restore(lastSeq: UInt64, messages: [PersistedMessage]) {
+        precondition(self.lastSeq == 0, "restore(lastSeq:messages:) is for a new room")
+        self.lastSeq = lastSeq
+        self.confirmedSeq = lastSeq
+        for persisted in messages where persisted.clientID {
+            self.accept(id: persisted.message.id, seq: persisted.message.seq)
+        }
+        for persisted in messages.suffix(self.historyLimit) {
+            self.remember(
+                StoredMessage(message: persisted.message, frame: ServerFrame.message(persisted.message).encode())
+            )
+        }
+    }
 
     /// Adds a member; a name someone already has (case-insensitively) gets a `-2`, `-3`, … suffix.
     public mutating func join(id: String, requestedName: String) -> ChatUser {
@@ -94,12 +145,20 @@ public struct Room: Sendable {
         return (self.members[index], previousName)
     }
 
-    /// Gives a message the next seq, stores it in the history and returns it with its encoded frame — unless
-    /// a message with the same client `id` was accepted within the last `dedupWindow` ids, which keeps its seq.
+    /// Gives a message the next seq and returns it with its encoded frame — unless a message with the same
+    /// client `id` was accepted within the last `dedupWindow` ids, which keeps its seq.
+    ///
+    /// Without a store the message goes straight into the history (`.posted`); with one it waits in order
+    /// for `confirm(through:)` (`.unconfirmed`), so nobody sees or is acked a message a crash could lose.
     /// - Parameter id: The sender's id for the message; nil makes the server pick one (never de-duplicated).
     public mutating func post(from user: ChatUser, id: String?, text: String, at timestamp: Timestamp) -> PostResult {
         if let id, let seq = self.acceptedIDs[id] {
-            return .duplicate(seq: seq)
+            guard seq > self.confirmedSeq else { return .duplicate(seq: seq) }
+            self.unconfirmed[
+                self.unconfirmed.index(self.unconfirmed.startIndex, offsetBy: Int(seq - self.confirmedSeq - 1))
+            ]
+            .acks.append(AckTarget(userID: user.id, id: id))
+            return .duplicateUnconfirmed(seq: seq)
         }
         self.lastSeq += 1
         let message = ChatMessage(
@@ -112,18 +171,47 @@ public struct Room: Sendable {
             ts: timestamp.rfc3339
         )
         let stored = StoredMessage(message: message, frame: ServerFrame.message(message).encode())
-        if self.historyLimit > 0 {
-            if self.history.count == self.historyLimit { self.history.removeFirst() }
-            self.history.append(stored)
+        if let id { self.accept(id: id, seq: self.lastSeq) }
+        guard self.requiresConfirmation else {
+            self.confirmedSeq = self.lastSeq
+            self.remember(stored)
+            return .posted(stored)
         }
-        if let id, self.dedupWindow > 0 {
-            if self.acceptedOrder.count == self.dedupWindow {
-                self.acceptedIDs[self.acceptedOrder.removeFirst()] = nil
-            }
-            self.acceptedOrder.append(id)
-            self.acceptedIDs[id] = self.lastSeq
+        let pending = Unconfirmed(
+            stored: stored,
+            clientID: id != nil,
+            acks: id.map { [AckTarget(userID: user.id, id: $0)] } ?? []
+        )
+        self.unconfirmed.append(pending)
+        return .unconfirmed(pending)
+    }
+
+    /// Makes every message up to `seq` visible — into the history — and returns them, oldest first, with who
+    /// waits for their acks. The store calls this once the messages are durable.
+    public mutating func confirm(through seq: UInt64) -> [Unconfirmed] {
+        var confirmed: [Unconfirmed] = []
+        while let first = self.unconfirmed.first, first.stored.message.seq <= seq {
+            self.unconfirmed.removeFirst()
+            self.confirmedSeq = first.stored.message.seq
+            self.remember(first.stored)
+            confirmed.append(first)
         }
-        return .posted(stored)
+        return confirmed
+    }
+
+    private mutating func remember(_ stored: StoredMessage) {
+        guard self.historyLimit > 0 else { return }
+        if self.history.count == self.historyLimit { self.history.removeFirst() }
+        self.history.append(stored)
+    }
+
+    private mutating func accept(id: String, seq: UInt64) {
+        guard self.dedupWindow > 0 else { return }
+        if self.acceptedOrder.count == self.dedupWindow {
+            self.acceptedIDs[self.acceptedOrder.removeFirst()] = nil
+        }
+        self.acceptedOrder.append(id)
+        self.acceptedIDs[id] = seq
     }
 
     /// What to replay to a client that asked for `since` (resume) and/or the last `count` messages.
@@ -134,7 +222,7 @@ public struct Room: Sendable {
     public func replay(since: UInt64?, epoch: String?, currentEpoch: String, count: Int?) -> Replay {
         if let since {
             let sameEpoch = epoch == nil || epoch == currentEpoch
-            if sameEpoch, since <= self.lastSeq, since + 1 >= self.firstSeq {
+            if sameEpoch, since <= self.confirmedSeq, since + 1 >= self.firstSeq {
                 let frames = self.history.filter { $0.message.seq > since }.map(\.frame)
                 return Replay(frames: frames, recovered: true, firstSeq: nil)
             }

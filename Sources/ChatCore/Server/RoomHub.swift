@@ -25,14 +25,37 @@ final class RoomHub: Sendable {
         }
     }
 
-    /// The seq space of this server run.
+    /// The seq space: one per server run, or the store's for as long as the store lives.
     let epoch: String
+    /// With a store: where posted messages go before they are visible (see `confirm(_:)`).
+    let writer: StoreWriter?
     private let configuration: ServerConfiguration
     private let rooms = Mutex<[String: RoomBox]>([:])
 
-    init(configuration: ServerConfiguration, epoch: String = RandomID.make(length: 12)) {
+    init(configuration: ServerConfiguration, epoch: String = RandomID.make(length: 12), writer: StoreWriter? = nil) {
         self.configuration = configuration
         self.epoch = epoch
+        self.writer = writer
+    }
+
+    /// Brings back the rooms a store kept, before the first client joins.
+    func restore(_ stored: [StoredRoom]) {
+        self.rooms.withLock { rooms in
+            for storedRoom in stored {
+                var room = self.makeRoom(storedRoom.name)
+                room.restore(lastSeq: storedRoom.lastSeq, messages: storedRoom.messages)
+                rooms[storedRoom.name] = RoomBox(room: room)
+            }
+        }
+    }
+
+    private func makeRoom(_ name: String) -> Room {
+        Room(
+            name: name,
+            historyLimit: self.configuration.historySize,
+            dedupWindow: self.configuration.dedupWindow,
+            requiresConfirmation: self.writer != nil
+        )
     }
 
     /// Adds `connection` to its room: queues its welcome and replay, tells the others, and returns who it is.
@@ -45,13 +68,7 @@ final class RoomHub: Sendable {
             if let existing = rooms[request.room] {
                 box = existing
             } else {
-                box = RoomBox(
-                    room: Room(
-                        name: request.room,
-                        historyLimit: self.configuration.historySize,
-                        dedupWindow: self.configuration.dedupWindow
-                    )
-                )
+                box = RoomBox(room: self.makeRoom(request.room))
                 rooms[request.room] = box
             }
             let user = box.state.withLock { state in
@@ -66,7 +83,7 @@ final class RoomHub: Sendable {
                     room: state.room.name,
                     you: user,
                     users: state.room.members,
-                    seq: state.room.lastSeq,
+                    seq: state.room.confirmedSeq,
                     epoch: self.epoch,
                     limits: self.configuration.limits,
                     recovered: replay.recovered,
@@ -86,17 +103,42 @@ final class RoomHub: Sendable {
     }
 
     /// Posts a message: acks it to the sender (when it has an id) and broadcasts it to the room, sender included.
-    /// A resent id is acknowledged again with its first seq and not broadcast twice.
+    /// A resent id is acknowledged again with its first seq and not broadcast twice. With a store, both wait
+    /// until the message is durable (`confirm(_:)`).
     func post(in box: RoomBox, from userID: String, id: String?, text: String) {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return }
-            let result = state.room.post(from: user, id: id, text: text, at: Timestamp.now())
-            // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
-            if let id, let sender = state.connections[userID] {
-                sender.send(ServerFrame.ack(Ack(id: id, seq: result.seq)).encode())
-            }
-            if case .posted(let stored) = result {
+            switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
+            case .posted(let stored):
+                // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
+                if let id { Self.ack(id: id, seq: stored.message.seq, to: state.connections[userID]) }
                 Self.broadcast(stored.frame, to: state.connections)
+            case .unconfirmed(let pending):
+                // Queued under the room's lock, so the store receives each room's messages in seq order.
+                self.writer?.enqueue(PersistedMessage(message: pending.stored.message, clientID: pending.clientID))
+            case .duplicate(let seq):
+                if let id { Self.ack(id: id, seq: seq, to: state.connections[userID]) }
+            case .duplicateUnconfirmed:
+                break
+            }
+        }
+    }
+
+    /// The store has written `batch`: its messages become visible — acked to whoever waits, broadcast, replayable.
+    func confirm(_ batch: [PersistedMessage]) {
+        var through: [String: UInt64] = [:]
+        for persisted in batch {
+            through[persisted.message.room] = max(through[persisted.message.room] ?? 0, persisted.message.seq)
+        }
+        for (name, seq) in through {
+            guard let box = self.rooms.withLock({ $0[name] }) else { continue }
+            box.state.withLock { state in
+                for confirmed in state.room.confirm(through: seq) {
+                    for target in confirmed.acks {
+                        Self.ack(id: target.id, seq: confirmed.stored.message.seq, to: state.connections[target.userID])
+                    }
+                    Self.broadcast(confirmed.stored.frame, to: state.connections)
+                }
             }
         }
     }
@@ -138,6 +180,10 @@ final class RoomHub: Sendable {
             rooms.values.flatMap { box in box.state.withLock { Array($0.connections.values) } }
         }
         for connection in connections { connection.requestClose(code, reason: reason) }
+    }
+
+    private static func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
+        connection?.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
     }
 
     private static func broadcast(_ frame: ByteBuffer, to connections: [String: ServerConnection]) {
