@@ -48,6 +48,9 @@ public final class ChatProcess: @unchecked Sendable {
         try self.process.run()
     }
 
+    /// The process id (to signal it, or read its /proc entries).
+    public var pid: Int32 { self.process.processIdentifier }
+
     /// Writes `text` to the process's stdin.
     public func write(_ text: String) {
         self.stdinPipe.fileHandleForWriting.write(Data(text.utf8))
@@ -60,7 +63,7 @@ public final class ChatProcess: @unchecked Sendable {
 
     /// Sends a signal (SIGTERM by default).
     public func signal(_ signal: Int32 = SIGTERM) {
-        kill(self.process.processIdentifier, signal)
+        kill(self.pid, signal)
     }
 
     /// Waits for the process to exit and returns its status. A cancelled wait (a test out of time) kills

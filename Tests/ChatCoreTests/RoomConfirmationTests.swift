@@ -122,3 +122,58 @@ struct RoomConfirmationTests {
         #expect(!room.isDisposable)
     }
 }
+
+/// A resume older than the history, served with messages a store reads back.
+struct RoomReadBackTests {
+    let now = Timestamp(millisecondsSince1970: 1_764_079_385_123)
+
+    private func room() -> Room {
+        var room = Room(name: "ops", historyLimit: 3)
+        let alice = room.join(id: "u-1", requestedName: "alice")
+        for index in 1...8 { _ = room.post(from: alice, id: "c-\(index)", text: "\(index)", at: self.now) }
+        return room
+    }
+
+    private func stored(_ seqs: ClosedRange<UInt64>) -> [Room.StoredMessage] {
+        var source = Room(name: "ops", historyLimit: 100)
+        let alice = source.join(id: "u-1", requestedName: "alice")
+        var all: [Room.StoredMessage] = []
+        for index in 1...8 {
+            if case .posted(let message) = source.post(from: alice, id: "c-\(index)", text: "\(index)", at: self.now) {
+                all.append(message)
+            }
+        }
+        return all.filter { seqs.contains($0.message.seq) }
+    }
+
+    @Test func theStoreIsAskedForEverythingAfterSinceOnlyWhenTheHistoryIsShort() {
+        let room = self.room()
+        #expect(room.firstSeq == 6)
+        #expect(room.missing(since: 2, epoch: "e", currentEpoch: "e") == 3...8)
+        #expect(room.missing(since: 5, epoch: "e", currentEpoch: "e") == nil)
+        #expect(room.missing(since: 2, epoch: "other", currentEpoch: "e") == nil)
+        #expect(room.missing(since: 8, epoch: nil, currentEpoch: "e") == nil)
+    }
+
+    @Test func storedMessagesThatReachTheHistoryRecoverWithoutDuplicates() {
+        let replay = self.room().replay(
+            since: 2,
+            epoch: "e",
+            currentEpoch: "e",
+            count: nil,
+            earlier: self.stored(3...7)
+        )
+        #expect(replay.recovered == true)
+        #expect(replay.frames.count == 6)
+        #expect(replay.frames == self.stored(3...8).map(\.frame))
+    }
+
+    @Test func storedMessagesThatStopShortOrHaveAHoleDoNotRecover() {
+        let room = self.room()
+        let short = room.replay(since: 2, epoch: "e", currentEpoch: "e", count: nil, earlier: self.stored(3...4))
+        #expect(short.recovered == false)
+        #expect(short.firstSeq == 6)
+        let holed = self.stored(3...3) + self.stored(5...7)
+        #expect(room.replay(since: 2, epoch: "e", currentEpoch: "e", count: nil, earlier: holed).recovered == false)
+    }
+}

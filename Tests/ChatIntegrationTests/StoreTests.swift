@@ -51,6 +51,30 @@ struct StoreTests {
         }
     }
 
+    @Test func aResumeOlderThanTheHistoryIsServedFromTheStore() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await MessageStore.open(
+                path: directory.appendingPathComponent("chat.db").path,
+                logger: testLogger
+            )
+            try await withChatServer(ServerConfiguration(historySize: 2), logger: testLogger, store: store) { server in
+                _ = try await ChatPublisher.publish(
+                    Lines((1...10).map { "m\($0)" }),
+                    configuration: server.client("alice"),
+                    logger: testLogger
+                )
+                var configuration = server.client("bob", since: 3)
+                configuration.epoch = store.epoch
+                try await ChatClient.withSession(configuration, logger: testLogger) { bob in
+                    #expect(bob.welcome.recovered == true)
+                    let replayed = try await bob.messages(7)
+                    #expect(replayed.map(\.seq) == Array(4...10))
+                }
+            }
+            await store.close()
+        }
+    }
+
     @Test func aStoreServesOneServerAtATime() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("chat.db").path

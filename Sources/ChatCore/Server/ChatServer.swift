@@ -232,12 +232,33 @@ public final class ChatServer: Service {
         }
     }
 
+    /// For a resume older than the room's history: the messages the store still has, within half the
+    /// client's outbound queue. Empty without a store, when the history suffices, or when reading fails
+    /// (the client is then told it was not recovered, as without a store).
+    private func readBack(for request: ConnectRequest) async -> [Room.StoredMessage] {
+        guard let store = self.store, let seqs = self.hub.missing(for: request) else { return [] }
+        do {
+            return try await store.messages(
+                room: request.room,
+                seqs: seqs,
+                maxBytes: self.configuration.outboundQueueBytes / 2
+            )
+        } catch {
+            self.logger.error(
+                "cannot read history back from the store",
+                metadata: ["chat.store": "\(store.path)", "chat.error": "\(MessageStore.describe(error))"]
+            )
+            return []
+        }
+    }
+
     private func serveWebSocket(
         _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
         request: ConnectRequest
     ) async {
         let connection = ServerConnection(channel: channel.channel, configuration: self.configuration)
-        let (user, box) = self.hub.join(connection, request: request)
+        let earlier = await self.readBack(for: request)
+        let (user, box) = self.hub.join(connection, request: request, earlier: earlier)
         var logger = self.logger
         logger[metadataKey: "chat.peer"] = "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
         logger[metadataKey: "chat.room"] = "\(box.name)"

@@ -217,18 +217,36 @@ public struct Room: Sendable {
     /// What to replay to a client that asked for `since` (resume) and/or the last `count` messages.
     ///
     /// A resume succeeds when the epoch matches (or was not given) and every message after `since` is
-    /// still in history; then it replays exactly those. Otherwise `recovered` is false, `firstSeq` tells
-    /// where the history starts, and only the `count` replay (if asked) is sent.
-    public func replay(since: UInt64?, epoch: String?, currentEpoch: String, count: Int?) -> Replay {
-        if let since {
-            let sameEpoch = epoch == nil || epoch == currentEpoch
-            if sameEpoch, since <= self.confirmedSeq, since + 1 >= self.firstSeq {
-                let frames = self.history.filter { $0.message.seq > since }.map(\.frame)
-                return Replay(frames: frames, recovered: true, firstSeq: nil)
-            }
+    /// still in history — or in `earlier`, messages read back from a store that start right after `since`;
+    /// then it replays exactly those. Otherwise `recovered` is false, `firstSeq` tells where the history
+    /// starts, and only the `count` replay (if asked) is sent.
+    public func replay(
+        since: UInt64?,
+        epoch: String?,
+        currentEpoch: String,
+        count: Int?,
+        earlier: [StoredMessage] = []
+    ) -> Replay {
+        guard let since else { return Replay(frames: self.last(count), recovered: nil, firstSeq: nil) }
+        let sameEpoch = epoch == nil || epoch == currentEpoch
+        let contiguous = earlier.enumerated().allSatisfy { $0.element.message.seq == since + 1 + UInt64($0.offset) }
+        // The stored messages are used only when they join `since` to the history without a hole.
+        let covered = contiguous ? earlier.last?.message.seq ?? since : since
+        guard sameEpoch, since <= self.confirmedSeq, covered + 1 >= self.firstSeq else {
             return Replay(frames: self.last(count), recovered: false, firstSeq: self.firstSeq)
         }
-        return Replay(frames: self.last(count), recovered: nil, firstSeq: nil)
+        let stored = covered > since ? earlier.map(\.frame) : []
+        let frames = stored + self.history.filter { $0.message.seq > covered }.map(\.frame)
+        return Replay(frames: frames, recovered: true, firstSeq: nil)
+    }
+
+    /// What to read back from a store for a resume from `since` that the history can no longer serve: every
+    /// seq after it, up to the newest, so the messages read still join the history if it moves on meanwhile.
+    public func missing(since: UInt64, epoch: String?, currentEpoch: String) -> ClosedRange<UInt64>? {
+        guard epoch == nil || epoch == currentEpoch, since < self.confirmedSeq, since + 1 < self.firstSeq else {
+            return nil
+        }
+        return (since + 1)...self.confirmedSeq
     }
 
     private func last(_ count: Int?) -> [ByteBuffer] {

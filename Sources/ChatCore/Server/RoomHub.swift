@@ -58,8 +58,19 @@ final class RoomHub: Sendable {
         )
     }
 
+    /// The seqs a store should read back for `request`'s resume, when the room's history cannot serve it.
+    func missing(for request: ConnectRequest) -> ClosedRange<UInt64>? {
+        guard let since = request.since, let box = self.rooms.withLock({ $0[request.room] }) else { return nil }
+        return box.state.withLock { $0.room.missing(since: since, epoch: request.epoch, currentEpoch: self.epoch) }
+    }
+
     /// Adds `connection` to its room: queues its welcome and replay, tells the others, and returns who it is.
-    func join(_ connection: ServerConnection, request: ConnectRequest) -> (user: ChatUser, box: RoomBox) {
+    /// - Parameter earlier: Messages read back from the store for a resume older than the history.
+    func join(
+        _ connection: ServerConnection,
+        request: ConnectRequest,
+        earlier: [Room.StoredMessage] = []
+    ) -> (user: ChatUser, box: RoomBox) {
         let userID = RandomID.make(prefix: "u-")
         let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
         // The hub lock is held while joining so a room being emptied cannot be dropped under a joiner.
@@ -77,7 +88,8 @@ final class RoomHub: Sendable {
                     since: request.since,
                     epoch: request.epoch,
                     currentEpoch: self.epoch,
-                    count: request.history
+                    count: request.history,
+                    earlier: earlier
                 )
                 let welcome = Welcome(
                     room: state.room.name,

@@ -98,6 +98,34 @@ public final class MessageStore: Sendable {
         }
     }
 
+    /// Reads back `room`'s messages with seqs in `seqs`, oldest first, stopping before their frames would
+    /// pass `maxBytes` (a resume is sent in one go, so it must fit the client's outbound queue).
+    func messages(room: String, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
+        var result: [Room.StoredMessage] = []
+        var bytes = 0
+        let pageSize = 1000
+        var after = seqs.lowerBound - 1
+        while after < seqs.upperBound {
+            let rows = try await self.connection.query(
+                """
+                SELECT seq, id, client_id, sender, uid, text, ts FROM messages
+                WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
+                """,
+                [.text(room), .integer(SQLiteInt64(after)), .integer(SQLiteInt64(seqs.upperBound)), .integer(pageSize)]
+            )
+            for row in rows {
+                guard let persisted = Self.message(from: row, room: room) else { continue }
+                let frame = ServerFrame.message(persisted.message).encode()
+                bytes += frame.readableBytes
+                guard bytes <= maxBytes else { return result }
+                result.append(Room.StoredMessage(message: persisted.message, frame: frame))
+                after = persisted.message.seq
+            }
+            if rows.count < pageSize { break }
+        }
+        return result
+    }
+
     /// Writes `messages` in one transaction; when it returns they are on disk.
     func append(_ messages: [PersistedMessage]) async throws {
         guard !messages.isEmpty else { return }
