@@ -81,7 +81,10 @@ struct DeliveryTests {
             // What the server held for the sleeper was bounded and is not what its memory is made of: the
             // peak stays within a small multiple of the ~6 MB that went through.
             let after = try Self.memory(of: serve.process.pid)
-            #expect(after.peak - before.current < 48 << 20, "RSS \(before.current >> 10) KiB → peak \(after.peak >> 10) KiB")
+            #expect(
+                after.peak - before.current < 48 << 20,
+                "RSS \(before.current >> 10) KiB → peak \(after.peak >> 10) KiB"
+            )
         }
         #expect(await serve.stop() == 0)
     }

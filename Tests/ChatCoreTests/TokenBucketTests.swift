@@ -67,4 +67,14 @@ struct RateLimiterTests {
         #expect(limiter.admit(id: nil, now: 0) != nil)
         #expect(limiter.admit(id: nil, now: self.second) == nil)
     }
+
+    @Test func withoutARateOnlyOverloadRefusesAndKeepsTheOrderToo() {
+        var limiter = RateLimiter(rate: 0, burst: 1, now: 0)
+        for _ in 1...100 { #expect(limiter.admit(id: nil, now: 0) == nil) }
+        #expect(limiter.admit(id: "m-1", now: 0, overloaded: true) == RateLimiter.overloadedRetry)
+        // The overload is over, but m-2 was sent behind m-1: it waits for m-1's resend.
+        #expect(limiter.admit(id: "m-2", now: self.second) != nil)
+        #expect(limiter.admit(id: "m-1", now: self.second) == nil)
+        #expect(limiter.admit(id: "m-2", now: self.second) == nil)
+    }
 }

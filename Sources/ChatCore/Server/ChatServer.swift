@@ -44,7 +44,11 @@ public final class ChatServer: Service {
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
         if let store {
-            self.hub = RoomHub(configuration: configuration, epoch: store.epoch, writer: StoreWriter())
+            self.hub = RoomHub(
+                configuration: configuration,
+                epoch: store.epoch,
+                writer: StoreWriter(backlogLimit: configuration.storeBacklog)
+            )
         } else {
             self.hub = RoomHub(configuration: configuration)
         }

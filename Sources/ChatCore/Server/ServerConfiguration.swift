@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for connections before closing them hard.
     public var shutdownTimeout: Duration
+    /// With a store: how many messages may wait for the disk before new ones are refused with `rate_limited`.
+    public var storeBacklog: Int
 
     /// Creates a configuration.
     public init(
@@ -50,7 +52,8 @@ public struct ServerConfiguration: Sendable {
         maxConnections: Int = 10_000,
         handshakeTimeout: Duration = .seconds(10),
         closeTimeout: Duration = .seconds(2),
-        shutdownTimeout: Duration = .seconds(3)
+        shutdownTimeout: Duration = .seconds(3),
+        storeBacklog: Int = 50_000
     ) {
         self.host = host
         self.port = port
@@ -68,6 +71,7 @@ public struct ServerConfiguration: Sendable {
         self.handshakeTimeout = handshakeTimeout
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
+        self.storeBacklog = storeBacklog
     }
 
     /// The limits announced to clients in `welcome`.

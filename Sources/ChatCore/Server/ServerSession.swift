@@ -9,8 +9,8 @@ final class ServerSession: Sendable {
     let userID: String
     let connection: ServerConnection
     let configuration: ServerConfiguration
-    /// The connection's rate limit; nil when limits are off.
-    private let limiter: Mutex<RateLimiter>?
+    /// The connection's rate limit (which also refuses, in order, while the store is behind).
+    private let limiter: Mutex<RateLimiter>
 
     init(
         hub: RoomHub,
@@ -24,15 +24,13 @@ final class ServerSession: Sendable {
         self.userID = userID
         self.connection = connection
         self.configuration = configuration
-        self.limiter =
-            configuration.rateLimit > 0
-            ? Mutex(
-                RateLimiter(
-                    rate: configuration.rateLimit,
-                    burst: configuration.burst,
-                    now: NIODeadline.now().uptimeNanoseconds
-                )
-            ) : nil
+        self.limiter = Mutex(
+            RateLimiter(
+                rate: configuration.rateLimit,
+                burst: configuration.burst,
+                now: NIODeadline.now().uptimeNanoseconds
+            )
+        )
     }
 
     /// Handles one text frame: validate, then post or rename; problems go back to this client only.
@@ -51,13 +49,19 @@ final class ServerSession: Sendable {
         }
         switch frame {
         case .message(let id, let text):
-            if let wait = self.limiter?.withLock({ $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds) }) {
+            let overloaded = self.hub.writer?.isBehind ?? false
+            if let wait = self.limiter.withLock({
+                $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds, overloaded: overloaded)
+            }) {
                 let seconds = wait.inSeconds
+                let reason =
+                    overloaded || self.configuration.rateLimit == 0
+                    ? "the server cannot store messages this fast right now"
+                    : "over \(self.configuration.rateLimit.formatted) messages a second"
                 self.reject(
                     ServerError(
                         code: ChatErrorCode.rateLimited,
-                        message:
-                            "over \(self.configuration.rateLimit.formatted) messages a second; resend after retryAfter",
+                        message: "\(reason); resend after retryAfter",
                         id: id,
                         retryAfter: (seconds * 1000).rounded(.up) / 1000
                     )

@@ -3,6 +3,14 @@ import NIOCore
 import NIOPosix
 import SQLiteNIO
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Durable history in one SQLite file (`chat serve --store PATH`): every room's messages with their seq,
 /// and the epoch their seqs belong to, so history, seqs and de-duplication survive a restart.
 ///
@@ -30,6 +38,7 @@ public final class MessageStore: Sendable {
 
     /// Opens (creating if needed) the store at `path` and takes its lock.
     public static func open(path: String, logger: Logger) async throws -> MessageStore {
+        createPrivately(path)
         let connection: SQLiteConnection
         do {
             connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -180,4 +189,11 @@ public final class MessageStore: Sendable {
         default: return error.message
         }
     }
+}
+
+/// Chat history is private: a new store file (and the journal files SQLite derives from it) is made 0600.
+/// An existing file keeps its mode; a failure here surfaces when SQLite opens the path.
+private func createPrivately(_ path: String) {
+    let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+    if descriptor >= 0 { _ = close(descriptor) }
 }

@@ -12,18 +12,33 @@ final class StoreWriter: Sendable {
     /// Attempts to write a batch once shutting down (while running, a failing disk is retried forever).
     private static let attemptsAfterFinish = 3
 
-    private let queue = Mutex<[PersistedMessage]>([])
+    /// Messages queued or being written.
+    private struct Backlog {
+        var queue: [PersistedMessage] = []
+        var writing = 0
+    }
+
+    /// How many messages may wait for the disk before new ones are refused (`rate_limited`), so a stalled or
+    /// full disk cannot grow the server's memory without bound.
+    let backlogLimit: Int
+    private let backlog = Mutex(Backlog())
     private let doorbell: AsyncStream<Void>
     private let ring: AsyncStream<Void>.Continuation
 
-    init() {
+    init(backlogLimit: Int) {
+        self.backlogLimit = backlogLimit
         (self.doorbell, self.ring) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues a message to be written after every message queued before it.
     func enqueue(_ message: PersistedMessage) {
-        self.queue.withLock { $0.append(message) }
+        self.backlog.withLock { $0.queue.append(message) }
         self.ring.yield()
+    }
+
+    /// Whether the disk is so far behind that new messages should be refused for now.
+    var isBehind: Bool {
+        self.backlog.withLock { $0.queue.count + $0.writing >= self.backlogLimit }
     }
 
     /// No more messages are coming: `run` writes what is queued and returns.
@@ -49,16 +64,24 @@ final class StoreWriter: Sendable {
         onDurable: ([PersistedMessage]) -> Void
     ) async {
         while true {
-            let batch = self.queue.withLock { queue in
-                guard queue.count > Self.maxBatch else { return queue.take() }
-                defer { queue.removeFirst(Self.maxBatch) }
-                return Array(queue.prefix(Self.maxBatch))
+            let batch = self.backlog.withLock { backlog in
+                let batch: [PersistedMessage]
+                if backlog.queue.count > Self.maxBatch {
+                    batch = Array(backlog.queue.prefix(Self.maxBatch))
+                    backlog.queue.removeFirst(Self.maxBatch)
+                } else {
+                    batch = backlog.queue.take()
+                }
+                backlog.writing = batch.count
+                return batch
             }
+            defer { self.backlog.withLock { $0.writing = 0 } }
             guard !batch.isEmpty else { return }
             var attempt = 0
             while true {
                 do {
                     try await store.append(batch)
+                    logger.trace("stored", metadata: ["chat.messages": "\(batch.count)"])
                     break
                 } catch {
                     attempt += 1
