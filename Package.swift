@@ -35,10 +35,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        .target(
+            name: "ChatTerminal",
+            dependencies: ["ChatCore", "CLibEdit"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "chat",
             dependencies: [
                 "ChatCore",
+                "ChatTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -22,6 +22,7 @@ struct CommandParsingTests {
 
                 SUBCOMMANDS:
                   serve                   Run a chat server.
+                  join                    Chat in a room: type messages, see everyone's as they arrive.
                   send                    Send messages; exits 0 once the server acknowledged every one.
                   tail                    Print a room's messages as they arrive, one line each.
 

@@ -20,12 +20,14 @@ public enum FollowEvent: Sendable {
 public enum ChatFollower {
     /// Follows until `handle` returns false; retries the first connection too (a follower waits for
     /// its server, like `tail -F`).
+    /// - Parameter onSession: Told of each new connection (to send on it) and, with nil, of its end.
     /// - Throws: the last connection error once `policy` gives up, or an error that is not worth a retry.
     public static func follow(
         _ configuration: ClientConfiguration,
         policy: ReconnectPolicy,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onSession: (ChatSession?) async -> Void = { _ in },
         handle: (FollowEvent) async throws -> Bool
     ) async throws {
         var configuration = configuration
@@ -43,6 +45,7 @@ public enum ChatFollower {
                     eventLoopGroup: eventLoopGroup
                 ) { session in
                     let welcome = session.welcome
+                    await onSession(session)
                     guard try await handle(.connected(welcome)) else { return }
                     if let since = configuration.since, welcome.recovered == false {
                         let epochChanged = epoch != nil && epoch != welcome.epoch
@@ -65,6 +68,7 @@ public enum ChatFollower {
                 // The session only returns when `handle` asked to stop.
                 return
             } catch {
+                await onSession(nil)
                 let delay = try policy.nextAttempt(
                     after: error,
                     connectedFor: ContinuousClock.now - started,

@@ -1,0 +1,160 @@
+public import Logging
+import Synchronization
+
+/// A room joined to talk in (`chat join`): followed across reconnects like `tail` — no gap, no duplicate —
+/// while what the user types is sent with ids and resent after a reconnect until acknowledged, in order
+/// and stored once (the server de-duplicates ids).
+///
+/// Every frame goes out through one sender task, so a resend after a reconnect and a message typed at
+/// that moment can never swap places.
+public final class ChatConversation: Sendable {
+    private enum Command: Sendable {
+        case connected(ChatSession)
+        case disconnected
+        case message(id: String, text: String)
+        case nick(String)
+        /// Refused as rate limited: send everything unacknowledged again after the delay, in order.
+        case resend(after: Duration)
+    }
+
+    private struct State {
+        var pending: [(id: String, text: String)] = []
+        var sent = 0
+        /// The name asked for with `rename`, asked for again after a reconnect.
+        var nick: String?
+        var resendScheduled = false
+        var deliveredWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let commands: AsyncStream<Command>
+    private let sink: AsyncStream<Command>.Continuation
+    private let idPrefix = RandomID.make(length: 8) + "-"
+
+    public init() {
+        (self.commands, self.sink) = AsyncStream.makeStream()
+    }
+
+    /// Messages sent but not acknowledged yet.
+    public var unacknowledged: Int {
+        self.state.withLock { $0.pending.count }
+    }
+
+    /// Sends `text` now, or once connected again.
+    public func send(_ text: String) {
+        let id = self.state.withLock { state in
+            state.sent += 1
+            let id = self.idPrefix + String(state.sent)
+            state.pending.append((id, text))
+            return id
+        }
+        self.sink.yield(.message(id: id, text: text))
+    }
+
+    /// Asks for a new name, now and after every reconnect.
+    public func rename(_ name: String) {
+        self.state.withLock { $0.nick = name }
+        self.sink.yield(.nick(name))
+    }
+
+    /// Returns once every message sent so far is acknowledged (at once when none is waiting, or when cancelled).
+    public func waitUntilDelivered() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = self.state.withLock { state in
+                    guard !state.pending.isEmpty, !Task.isCancelled else { return true }
+                    state.deliveredWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            self.resumeWaiters(force: true)
+        }
+    }
+
+    /// Follows the room and keeps sending until `handle` returns false, as `ChatFollower.follow` does.
+    public func run(
+        _ configuration: ClientConfiguration,
+        policy: ReconnectPolicy,
+        logger: Logger,
+        handle: (FollowEvent) async throws -> Bool
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.runSender() }
+            defer { group.cancelAll() }
+            try await ChatFollower.follow(
+                configuration,
+                policy: policy,
+                logger: logger,
+                onSession: { session in self.sink.yield(session.map { .connected($0) } ?? .disconnected) }
+            ) { event in
+                switch event {
+                case .frame(.ack(let ack)): self.acknowledge(ack.id)
+                case .frame(.error(let error)): self.refused(error)
+                default: break
+                }
+                return try await handle(event)
+            }
+        }
+    }
+
+    private func runSender() async {
+        var session: ChatSession?
+        for await command in self.commands {
+            // A failed send means the connection is going; the follower reconnects and everything
+            // unacknowledged is sent again then.
+            switch command {
+            case .connected(let new):
+                session = new
+                let (pending, nick) = self.state.withLock { ($0.pending, $0.nick) }
+                if let nick { try? await new.send(.nick(name: nick)) }
+                for message in pending { try? await new.send(.message(id: message.id, text: message.text)) }
+            case .disconnected:
+                session = nil
+            case .message(let id, let text):
+                try? await session?.send(.message(id: id, text: text))
+            case .nick(let name):
+                try? await session?.send(.nick(name: name))
+            case .resend(let delay):
+                // Sleeping here holds back every later send too: nothing may overtake the refused message.
+                try? await Task.sleep(for: delay)
+                let pending = self.state.withLock { state in
+                    state.resendScheduled = false
+                    return state.pending
+                }
+                for message in pending { try? await session?.send(.message(id: message.id, text: message.text)) }
+            }
+        }
+    }
+
+    /// A refused message: rate limited ones are sent again (once for the whole refused run), others
+    /// (too large, malformed) are given up — the user sees the server's error.
+    private func refused(_ error: ServerError) {
+        guard let id = error.id else { return }
+        if error.code == ChatErrorCode.rateLimited {
+            let schedule = self.state.withLock { state in
+                guard state.pending.contains(where: { $0.id == id }), !state.resendScheduled else { return false }
+                state.resendScheduled = true
+                return true
+            }
+            if schedule { self.sink.yield(.resend(after: .seconds(error.retryAfter ?? 1))) }
+        } else {
+            self.acknowledge(id)
+        }
+    }
+
+    private func acknowledge(_ id: String) {
+        self.state.withLock { $0.pending.removeAll { $0.id == id } }
+        self.resumeWaiters(force: false)
+    }
+
+    private func resumeWaiters(force: Bool) {
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard force || state.pending.isEmpty else { return [] }
+            defer { state.deliveredWaiters.removeAll() }
+            return state.deliveredWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

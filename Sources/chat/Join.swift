@@ -1,0 +1,96 @@
+import ArgumentParser
+import ChatCore
+import ChatTerminal
+import Foundation
+import Logging
+import Synchronization
+
+/// `chat join`: chat in a room from the terminal.
+struct Join: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat in a room: type messages, see everyone's as they arrive.",
+        discussion: """
+            Messages arrive above the prompt without disturbing what you are typing. The prompt shows the \
+            connection: '● lobby alice>' connected, '◌ connecting>', '○ reconnecting in 3s>'; join \
+            reconnects by itself and resumes without gaps ('── N messages missed ──' when it cannot).
+
+            Commands: /nick NAME, /me ACTION, /who, /help, /quit (or Ctrl-D); //text sends '/text'. Tab \
+            completes commands and names. Ctrl-C clears the line, or exits 130 on an empty one. Input history \
+            is kept in $XDG_STATE_HOME/chat/history (~/.local/state/chat/history).
+
+            Without a terminal on stdin, each input line is sent (commands work too), messages are printed \
+            plainly, and join exits 0 once input ends and every message is acknowledged.
+            """
+    )
+
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    @Argument(help: "The server URL (default: $CHAT_URL, else ws://127.0.0.1:8000/ws).")
+    var url: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Colour names and states: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColorChoice = .auto
+
+    @OptionGroup var reconnect: ReconnectOptions
+
+    func run() async throws {
+        let logger = bootstrapLogging(level: .critical, label: "chat.join")
+        let configuration: ClientConfiguration
+        do {
+            configuration = try self.connection.configuration(url: self.url)
+        } catch {
+            throw ExitStatus.report(error)
+        }
+        let outcome: JoinOutcome
+        if isatty(STDIN_FILENO) == 1 {
+            outcome = await InteractiveJoin(
+                configuration: configuration,
+                policy: self.reconnect.policy,
+                color: self.useColor,
+                logger: logger
+            ).run()
+        } else {
+            outcome = await PlainJoin(configuration: configuration, policy: self.reconnect.policy, logger: logger).run()
+        }
+        switch outcome {
+        case .finished:
+            return
+        case .exit(let code):
+            throw ExitCode(code)
+        case .failed(let error):
+            throw ExitStatus.report(error)
+        }
+    }
+
+    private var useColor: Bool {
+        switch self.color {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+            return !noColor && isatty(STDOUT_FILENO) == 1
+        }
+    }
+}
+
+/// How a `join` run ended.
+enum JoinOutcome: Sendable {
+    /// /quit, Ctrl-D or end of input, with everything delivered.
+    case finished
+    /// Ended by a key or a signal: Ctrl-C (130), SIGTERM (143), SIGHUP (129).
+    case exit(Int32)
+    /// The connection could not be kept, or messages were left undelivered.
+    case failed(any Error)
+}
+
+/// Messages typed but never acknowledged when `join` had to stop.
+struct Undelivered: Error, CustomStringConvertible {
+    var count: Int
+    var description: String {
+        "\(self.count) message\(self.count == 1 ? " was" : "s were") not delivered"
+    }
+}
