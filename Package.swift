@@ -80,6 +80,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ChatTerminalTests",
+            dependencies: ["ChatTerminal", "ChatCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ChatIntegrationTests",
             dependencies: [
                 "ChatCore",

@@ -153,6 +153,16 @@ def main():
         check(rows[-2] + rows[-1] == typed, f"long line {rows[-2:]}")
         total = width(typed)
         check(cursor() == (total % 80, len(rows) - 1), f"cursor {cursor()} for width {total}")
+        # A narrower terminal (SIGWINCH): the line is redrawn for the new width and still survives a message.
+        tmux("resize-window", "-t", "t", "-x", "60", "-y", "24")
+        wait_for(lambda: tmux("display", "-p", "-t", "t", "#{window_width}").strip() == "60", "the resize")
+        run("send", url, "--name", "bob", "after the resize")
+        wait_for(lambda: any(row.endswith("<bob> after the resize") for row in lines()), "the message")
+        rows = lines()
+        needed = total // 60 + 1
+        check(needed == 2 and "".join(rows[-needed:]) == typed, f"line after resize {rows[-needed:]}")
+        check(not any("abcdefghij" in row for row in rows[:-needed]), "no stale copy of the line above it")
+        check(cursor() == (total % 60, len(rows) - 1), f"cursor {cursor()} after resize")
         # Ctrl-C on a non-empty line clears it, like a shell.
         tmux("send-keys", "-t", "t", "C-c")
         wait_for(lambda: lines()[-1] == PROMPT.rstrip(), "an empty prompt after Ctrl-C")

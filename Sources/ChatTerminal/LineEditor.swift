@@ -78,10 +78,12 @@ public final class LineEditor: Sendable {
             let editor = EditorThread(
                 configuration: self.configuration,
                 wakeRead: self.wake.read,
-                takeRequests: { self.requests.withLock { requests in
-                    defer { requests.removeAll() }
-                    return requests
-                } },
+                takeRequests: {
+                    self.requests.withLock { requests in
+                        defer { requests.removeAll() }
+                        return requests
+                    }
+                },
                 emit: { self.continuation.yield($0) }
             )
             editor.run()

@@ -123,6 +123,7 @@ struct InteractiveJoin {
 
     /// Leaves once what was typed is acknowledged, or after a short grace period.
     private static func quit(_ conversation: ChatConversation) async -> JoinOutcome {
+        guard conversation.unacknowledged > 0 else { return .finished }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await conversation.waitUntilDelivered() }
             group.addTask { try? await Task.sleep(for: Self.quitGrace) }

@@ -17,13 +17,30 @@ public final class ChatConversation: Sendable {
         case resend(after: Duration)
     }
 
+    /// What waits to go out, in the order the user asked for it.
+    private enum Outgoing {
+        case message(id: String, text: String)
+        /// Kept in line with the messages: the ones typed before a rename go out under the old name.
+        case nick(String)
+
+        func isMessage(_ id: String) -> Bool {
+            if case .message(id, _) = self { true } else { false }
+        }
+    }
+
     private struct State {
-        var pending: [(id: String, text: String)] = []
+        /// Messages until acknowledged; renames until sent on a live connection.
+        var pending: [Outgoing] = []
         var sent = 0
-        /// The name asked for with `rename`, asked for again after a reconnect.
+        /// The last name asked for and sent, asked for again first after a reconnect.
         var nick: String?
         var resendScheduled = false
+        var connectedOnce = false
         var deliveredWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var unacknowledged: Int {
+            self.pending.count { if case .message = $0 { true } else { false } }
+        }
     }
 
     private let state = Mutex(State())
@@ -37,7 +54,7 @@ public final class ChatConversation: Sendable {
 
     /// Messages sent but not acknowledged yet.
     public var unacknowledged: Int {
-        self.state.withLock { $0.pending.count }
+        self.state.withLock { $0.unacknowledged }
     }
 
     /// Sends `text` now, or once connected again.
@@ -45,24 +62,25 @@ public final class ChatConversation: Sendable {
         let id = self.state.withLock { state in
             state.sent += 1
             let id = self.idPrefix + String(state.sent)
-            state.pending.append((id, text))
+            state.pending.append(.message(id: id, text: text))
             return id
         }
         self.sink.yield(.message(id: id, text: text))
     }
 
-    /// Asks for a new name, now and after every reconnect.
+    /// Asks for a new name, now (after what was typed before it) and after every reconnect.
     public func rename(_ name: String) {
-        self.state.withLock { $0.nick = name }
+        self.state.withLock { $0.pending.append(.nick(name)) }
         self.sink.yield(.nick(name))
     }
 
-    /// Returns once every message sent so far is acknowledged (at once when none is waiting, or when cancelled).
+    /// Returns once connected at least once and every message sent so far is acknowledged (at once when
+    /// cancelled).
     public func waitUntilDelivered() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let done = self.state.withLock { state in
-                    guard !state.pending.isEmpty, !Task.isCancelled else { return true }
+                    guard state.unacknowledged > 0 || !state.connectedOnce, !Task.isCancelled else { return true }
                     state.deliveredWaiters.append(continuation)
                     return false
                 }
@@ -87,7 +105,13 @@ public final class ChatConversation: Sendable {
                 configuration,
                 policy: policy,
                 logger: logger,
-                onSession: { session in self.sink.yield(session.map { .connected($0) } ?? .disconnected) }
+                onSession: { session in
+                    self.sink.yield(session.map { .connected($0) } ?? .disconnected)
+                    if session != nil {
+                        self.state.withLock { $0.connectedOnce = true }
+                        self.resumeWaiters(force: false)
+                    }
+                }
             ) { event in
                 switch event {
                 case .frame(.ack(let ack)): self.acknowledge(ack.id)
@@ -109,13 +133,13 @@ public final class ChatConversation: Sendable {
                 session = new
                 let (pending, nick) = self.state.withLock { ($0.pending, $0.nick) }
                 if let nick { try? await new.send(.nick(name: nick)) }
-                for message in pending { try? await new.send(.message(id: message.id, text: message.text)) }
+                for outgoing in pending { await self.send(outgoing, on: new) }
             case .disconnected:
                 session = nil
             case .message(let id, let text):
-                try? await session?.send(.message(id: id, text: text))
+                if let session { await self.send(.message(id: id, text: text), on: session) }
             case .nick(let name):
-                try? await session?.send(.nick(name: name))
+                if let session { await self.send(.nick(name), on: session) }
             case .resend(let delay):
                 // Sleeping here holds back every later send too: nothing may overtake the refused message.
                 try? await Task.sleep(for: delay)
@@ -123,7 +147,23 @@ public final class ChatConversation: Sendable {
                     state.resendScheduled = false
                     return state.pending
                 }
-                for message in pending { try? await session?.send(.message(id: message.id, text: message.text)) }
+                if let session { for outgoing in pending { await self.send(outgoing, on: session) } }
+            }
+        }
+    }
+
+    private func send(_ outgoing: Outgoing, on session: ChatSession) async {
+        switch outgoing {
+        case .message(let id, let text):
+            try? await session.send(.message(id: id, text: text))
+        case .nick(let name):
+            guard (try? await session.send(.nick(name: name))) != nil else { return }
+            // Sent: from now on it is the name to ask for again after a reconnect.
+            self.state.withLock { state in
+                state.nick = name
+                if let index = state.pending.firstIndex(where: { if case .nick(name) = $0 { true } else { false } }) {
+                    state.pending.remove(at: index)
+                }
             }
         }
     }
@@ -134,7 +174,7 @@ public final class ChatConversation: Sendable {
         guard let id = error.id else { return }
         if error.code == ChatErrorCode.rateLimited {
             let schedule = self.state.withLock { state in
-                guard state.pending.contains(where: { $0.id == id }), !state.resendScheduled else { return false }
+                guard state.pending.contains(where: { $0.isMessage(id) }), !state.resendScheduled else { return false }
                 state.resendScheduled = true
                 return true
             }
@@ -145,13 +185,13 @@ public final class ChatConversation: Sendable {
     }
 
     private func acknowledge(_ id: String) {
-        self.state.withLock { $0.pending.removeAll { $0.id == id } }
+        self.state.withLock { $0.pending.removeAll { $0.isMessage(id) } }
         self.resumeWaiters(force: false)
     }
 
     private func resumeWaiters(force: Bool) {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard force || state.pending.isEmpty else { return [] }
+            guard force || (state.unacknowledged == 0 && state.connectedOnce) else { return [] }
             defer { state.deliveredWaiters.removeAll() }
             return state.deliveredWaiters
         }
