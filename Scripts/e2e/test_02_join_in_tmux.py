@@ -166,6 +166,12 @@ def main():
         # Ctrl-C on a non-empty line clears it, like a shell.
         tmux("send-keys", "-t", "t", "C-c")
         wait_for(lambda: lines()[-1] == PROMPT.rstrip(), "an empty prompt after Ctrl-C")
+        # The two rows the line took are gone: the next message must not eat the line above the prompt.
+        run("send", url, "--name", "bob", "after clearing")
+        wait_for(lambda: any(row.endswith("<bob> after clearing") for row in lines()), "the message")
+        rows = lines()
+        check(rows[-1] == PROMPT.rstrip() and rows[-2].endswith("bob left"), f"bottom rows {rows[-4:]}")
+        check(rows[-3].endswith("<bob> after clearing") and rows[-5].endswith("bob left"), f"rows {rows[-7:]}")
 
         # Tab completes commands; Up brings back an earlier line.
         tmux("send-keys", "-t", "t", "-l", "/wh")

@@ -103,14 +103,17 @@ static inline void chat_rl_press(int key) {
     rl_callback_read_char();
 }
 
-/// The length of the line being edited, in characters. libedit's readline layer leaves rl_end stale once the
-/// line is emptied (it only updates it after a key that leaves text behind), so a key that does is pressed
-/// — a space — and taken back with Backspace.
-static inline int chat_rl_length(void) {
+/// Brings rl_point, rl_end and rl_line_buffer up to date and returns them (point and end in bytes).
+///
+/// libedit's readline layer only updates them after a key that leaves text behind, so once the line has
+/// been emptied (Backspace, Ctrl-U) they are stale. A key that leaves text — a space — is pressed, the
+/// values read, and the space taken back with Backspace.
+static inline const char *chat_rl_refresh(int *point, int *end) {
     chat_rl_press(' ');
-    int length = rl_end - 1;
+    *point = rl_point - 1;
+    *end = rl_end - 1;
     chat_rl_press(0x08);
-    return length;
+    return rl_line_buffer ? rl_line_buffer : "";
 }
 
 /// Empties the line being edited with the keys a user would press: Ctrl-E, then Ctrl-U (kill to the start).
@@ -120,10 +123,6 @@ static inline void chat_rl_clear_line(void) {
     chat_rl_press(0x15);
 }
 
-/// The line being edited (not NUL-terminated beyond `chat_rl_end()`), and the cursor within it, in bytes.
-static inline const char *chat_rl_line(void) { return rl_line_buffer ? rl_line_buffer : ""; }
-static inline int chat_rl_point(void) { return rl_point; }
-static inline int chat_rl_end(void) { return rl_end; }
 
 static inline void chat_rl_screen_size(int *rows, int *columns) { rl_get_screen_size(rows, columns); }
 

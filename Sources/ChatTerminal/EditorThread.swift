@@ -97,7 +97,10 @@ final class EditorThread {
     private func handle(signal: Int32) {
         switch signal {
         case SIGINT:
-            if chat_rl_length() == 0 {
+            var point: Int32 = 0
+            var end: Int32 = 0
+            _ = chat_rl_refresh(&point, &end)
+            if end == 0 {
                 self.emit(.interrupt)
             } else {
                 // Like a shell: Ctrl-C throws the partial line away (libedit redraws it as the keys are
@@ -139,9 +142,13 @@ final class EditorThread {
         var rows: Int32 = 0
         var columns: Int32 = 0
         chat_rl_screen_size(&rows, &columns)
-        let buffer = chat_rl_line()
-        let point = Int(chat_rl_point())
-        let beforeCursor = String(decoding: UnsafeRawBufferPointer(start: buffer, count: point), as: UTF8.self)
+        var point: Int32 = 0
+        var end: Int32 = 0
+        let buffer = chat_rl_refresh(&point, &end)
+        let beforeCursor = String(
+            decoding: UnsafeRawBufferPointer(start: buffer, count: Int(max(0, point))),
+            as: UTF8.self
+        )
         let width = DisplayWidth.of(self.prompt) + DisplayWidth.of(beforeCursor)
         let row = width / max(1, Int(columns))
         self.write("\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J")

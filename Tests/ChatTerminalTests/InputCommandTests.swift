@@ -15,7 +15,10 @@ struct InputCommandTests {
         ("/exit", .quit),
         ("/me", .invalid("/me needs an action: /me waves")),
         ("/nick", .invalid("/nick needs a name: /nick alice")),
-        ("/frobnicate now", .invalid("unknown command /frobnicate; /help lists them, //text sends text starting with /")),
+        (
+            "/frobnicate now",
+            .invalid("unknown command /frobnicate; /help lists them, //text sends text starting with /")
+        ),
     ])
     func linesAreParsed(_ line: String, _ command: InputCommand) {
         #expect(InputCommand(line: line) == command)

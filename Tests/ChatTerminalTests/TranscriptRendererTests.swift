@@ -19,7 +19,10 @@ struct TranscriptRendererTests {
     }
 
     @Test func networkTextIsShownEscapedNamesIncluded() {
-        let lines = self.plain.lines(for: self.message("\u{1B}]0;pwned\u{7}\u{202E}x", from: "m\u{1B}[31m"), isOwn: false)
+        let lines = self.plain.lines(
+            for: self.message("\u{1B}]0;pwned\u{7}\u{202E}x", from: "m\u{1B}[31m"),
+            isOwn: false
+        )
         #expect(lines == ["\(self.clock) <m\\x1b[31m> \\x1b]0;pwned\\x07\\u202ex"])
     }
 
