@@ -62,7 +62,7 @@ final class EditorThread {
             }
             if fds[1].revents != 0, !self.stopped {
                 self.drainWake()
-                for request in self.takeRequests() { self.handle(request) }
+                for request in Self.coalesced(self.takeRequests()) { self.handle(request) }
             }
             if fds[0].revents != 0, !self.stopped {
                 // Readable, or hung up: libedit reads the key (or end of file, which ends the line with nil).
@@ -72,6 +72,19 @@ final class EditorThread {
         }
         chat_rl_remove()
         self.saveHistory()
+    }
+
+    /// Consecutive prints become one, so a burst of messages redraws the prompt once, not once a message.
+    private static func coalesced(_ requests: [LineEditor.Request]) -> [LineEditor.Request] {
+        var result: [LineEditor.Request] = []
+        for request in requests {
+            if case .print(let more) = request, case .print(let lines)? = result.last {
+                result[result.count - 1] = .print(lines + more)
+            } else {
+                result.append(request)
+            }
+        }
+        return result
     }
 
     private func handle(_ request: LineEditor.Request) {
