@@ -87,6 +87,27 @@ public func rawHTTPExchange(port: Int, request: String) async throws -> String {
     }
 }
 
+/// Sends `request` and returns the response head only (up to the blank line), then hangs up — for answers
+/// such as `101 Switching Protocols` after which the server keeps the connection open.
+public func rawHTTPHead(port: Int, request: String) async throws -> String {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+    return try await channel.executeThenClose { inbound, outbound in
+        try await outbound.write(ByteBuffer(string: request))
+        var response = ByteBuffer()
+        for try await var chunk in inbound {
+            response.writeBuffer(&chunk)
+            let text = String(buffer: response)
+            if let end = text.range(of: "\r\n\r\n") { return String(text[..<end.lowerBound]) }
+        }
+        return String(buffer: response)
+    }
+}
+
 /// The status code of an HTTP response text.
 public func httpStatus(_ response: String) -> Int? {
     let parts = response.split(separator: " ", maxSplits: 2)

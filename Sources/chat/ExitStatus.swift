@@ -9,6 +9,8 @@ enum ExitStatus {
     static let unavailable: Int32 = 69
     /// `send --timeout` passed before every message was acknowledged.
     static let timedOut: Int32 = 75
+    /// The server refused the token (401) or the origin (403).
+    static let accessDenied: Int32 = 77
     /// `tail --strict`: messages were missed that the server could no longer replay.
     static let gap: Int32 = 3
 
@@ -23,6 +25,7 @@ enum ExitStatus {
         case let error as ChatClientError:
             switch error.kind {
             case .usage: return ExitCode.validationFailure.rawValue
+            case .refused where error.isAccessDenied: return Self.accessDenied
             case .unreachable, .refused: return Self.unavailable
             case .disconnected, .protocolViolation: return ExitCode.failure.rawValue
             }
@@ -32,6 +35,8 @@ enum ExitStatus {
             case .timedOut: return Self.timedOut
             case .connection(let cause): return Self.code(for: cause)
             }
+        case is TokenFile.Unreadable:
+            return ExitCode.validationFailure.rawValue
         case is MissedMessages:
             return Self.gap
         case is ExpectedReply.TimedOut:

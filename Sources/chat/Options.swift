@@ -14,6 +14,14 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "The room to use instead of the URL's (default: the URL's room, lobby for /ws).")
     var room: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A file whose first line is the server's token (default: $CHAT_TOKEN, else none).",
+            valueName: "file"
+        )
+    )
+    var tokenFile: String?
+
     /// The URL used when none is given.
     static var defaultURL: String {
         ProcessInfo.processInfo.environment["CHAT_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "ws://127.0.0.1:8000/ws"
@@ -23,7 +31,13 @@ struct ConnectionOptions: ParsableArguments {
     func configuration(url: String?) throws(ChatClientError) -> ClientConfiguration {
         var chatURL = try ChatURL(parsing: url ?? Self.defaultURL)
         if let room { chatURL = try chatURL.with(room: room) }
-        return ClientConfiguration(url: chatURL, name: self.resolvedName)
+        var configuration = ClientConfiguration(url: chatURL, name: self.resolvedName)
+        do {
+            configuration.token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_TOKEN")
+        } catch {
+            throw ChatClientError.badOption("\(error)")
+        }
+        return configuration
     }
 
     private var resolvedName: String? {

@@ -33,6 +33,22 @@ struct Serve: AsyncParsableCommand {
     )
     var store: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Require this token (the file's first line) on every WebSocket upgrade (default: $CHAT_SERVER_TOKEN, else none).",
+            valueName: "file"
+        )
+    )
+    var tokenFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also accept browser pages from this origin (repeatable; '*' for any). The server's own origin is always accepted.",
+            valueName: "origin"
+        )
+    )
+    var allowOrigin: [String] = []
+
     @Option(help: "The largest message text accepted, in bytes (default: 65536).")
     var maxMessageBytes = 65536
 
@@ -76,7 +92,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = bootstrapLogging(level: self.logLevel, label: "chat.serve")
-        let configuration = ServerConfiguration(
+        let token: String?
+        do {
+            token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_SERVER_TOKEN")
+        } catch {
+            throw ExitStatus.report(error)
+        }
+        var configuration = ServerConfiguration(
             host: self.host,
             port: self.port,
             historySize: self.history,
@@ -86,6 +108,8 @@ struct Serve: AsyncParsableCommand {
             slowConsumerTimeout: .seconds(self.slowConsumerTimeout),
             maxConnections: self.maxConnections
         )
+        configuration.token = token
+        configuration.allowedOrigins = self.allowOrigin
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
         var store: MessageStore?
         if let path = self.store {

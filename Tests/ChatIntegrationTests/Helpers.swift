@@ -40,6 +40,11 @@ extension ServerFrame {
         return nil
     }
 
+    var welcome: Welcome? {
+        if case .welcome(let welcome) = self { return welcome }
+        return nil
+    }
+
     var ack: Ack? {
         if case .ack(let ack) = self { return ack }
         return nil

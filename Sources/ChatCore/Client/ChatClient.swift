@@ -22,6 +22,7 @@ public enum ChatClient {
             target: configuration.requestTarget,
             maxFrameBytes: configuration.maxFrameBytes,
             connectTimeout: configuration.connectTimeout,
+            token: configuration.token,
             eventLoopGroup: eventLoopGroup
         )
         return try await channel.executeThenClose { inbound, outbound in

@@ -18,6 +18,11 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
     public let kind: Kind
     /// The HTTP status of a refused upgrade, or the close code of a closed connection.
     public let code: Int?
+
+    /// Whether the server refused us for lack of a valid token (401) or a browser origin (403).
+    public var isAccessDenied: Bool {
+        self.kind == .refused && (self.code == 401 || self.code == 403)
+    }
     private let message: String
 
     public var description: String { self.message }
@@ -27,6 +32,11 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
         ChatClientError(kind: .usage, code: nil, message: "invalid URL '\(url)': \(reason)")
     }
 
+    /// An option cannot be used (a token file that cannot be read).
+    public static func badOption(_ message: String) -> ChatClientError {
+        ChatClientError(kind: .usage, code: nil, message: message)
+    }
+
     /// The TCP connection could not be made.
     public static func unreachable(_ endpoint: String, _ reason: String) -> ChatClientError {
         ChatClientError(kind: .unreachable, code: nil, message: "cannot connect to \(endpoint): \(reason)")
@@ -34,7 +44,10 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
 
     /// The server answered the WebSocket upgrade with `status`.
     public static func upgradeRefused(_ endpoint: String, status: Int, reason: String) -> ChatClientError {
-        let detail = reason.isEmpty ? "" : ": \(reason)"
+        var detail = reason.isEmpty ? "" : ": \(reason)"
+        if status == 401 {
+            detail = ": a valid token is required; give it with --token-file FILE or CHAT_TOKEN"
+        }
         return ChatClientError(
             kind: .refused,
             code: status,

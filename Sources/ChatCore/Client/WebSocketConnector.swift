@@ -15,6 +15,7 @@ package enum WebSocketConnector {
         maxFrameBytes: Int = 16 * 1024 * 1024,
         connectTimeout: Duration = .seconds(10),
         receiveBufferSize: Int? = nil,
+        token: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
@@ -22,6 +23,7 @@ package enum WebSocketConnector {
         // HTTP/1.1 requires a Host header.
         headers.add(name: "Host", value: authority)
         headers.add(name: "User-Agent", value: "chat/\(ChatVersion.current)")
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
         let outcome: EventLoopFuture<WebSocketHandshakeHandler.Outcome>
         do {

@@ -151,8 +151,11 @@ public final class ChatServer: Service {
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
             maxFrameSize: configuration.maxFrameBytes,
             shouldUpgrade: { channel, head in
-                // Only a valid chat path with valid parameters upgrades; the rest is answered over HTTP.
-                guard case .success? = ConnectRequest.parse(uri: head.uri) else {
+                // Only a valid chat path with valid parameters, the token and an allowed origin upgrades; the
+                // rest is answered over HTTP (404, 400, 401, 403).
+                guard case .success(let request)? = ConnectRequest.parse(uri: head.uri),
+                    configuration.accessPolicy.check(head, request: request) == nil
+                else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
                 return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
@@ -230,7 +233,7 @@ public final class ChatServer: Service {
                 }
             }
             guard let head else { return }
-            let (status, body) = HTTPResponder.response(for: head)
+            let (status, body) = HTTPResponder.response(for: head, policy: self.configuration.accessPolicy)
             // Every response says `Connection: close`, so there is one request per connection.
             try await HTTPResponder.write(status, body: body, headOnly: head.method == .HEAD, to: outbound)
         }

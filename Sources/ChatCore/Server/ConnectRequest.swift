@@ -8,6 +8,8 @@ struct ConnectRequest: Sendable, Equatable {
     var since: UInt64?
     var epoch: String?
     var history: Int?
+    /// `?token=`: how a browser page passes the server's token (it cannot set headers on a WebSocket).
+    var token: String?
 
     /// Why a request cannot become a chat connection, as the HTTP answer to give.
     struct Rejection: Error, Equatable {
@@ -48,6 +50,8 @@ struct ConnectRequest: Sendable, Equatable {
                 request.since = since
             case "epoch":
                 request.epoch = value
+            case "token":
+                request.token = value
             case "history":
                 guard let count = Int(value), count >= 0 else {
                     return .failure(Rejection(status: .badRequest, message: "invalid history: expected a count"))

@@ -7,7 +7,7 @@ enum HTTPResponder {
     typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
 
     /// The status and body for a request that was not upgraded.
-    static func response(for head: HTTPRequestHead) -> (HTTPResponseStatus, String) {
+    static func response(for head: HTTPRequestHead, policy: AccessPolicy) -> (HTTPResponseStatus, String) {
         let (path, _) = ConnectRequest.split(head.uri)
         if path == "/healthz" {
             guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, "use GET\n") }
@@ -18,7 +18,18 @@ enum HTTPResponder {
             return (.notFound, "not found; the chat endpoint is /ws or /ws/ROOM\n")
         case .failure(let rejection)?:
             return (rejection.status, rejection.message + "\n")
-        case .success?:
+        case .success(let request)?:
+            switch policy.check(head, request: request) {
+            case .unauthorized?:
+                return (.unauthorized, "a valid token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n")
+            case .forbiddenOrigin(let origin)?:
+                return (
+                    .forbidden,
+                    "pages from \(TerminalSanitizer.sanitize(origin)) may not connect; the server allows them with --allow-origin\n"
+                )
+            case nil:
+                break
+            }
             // A valid chat path without a (valid) WebSocket upgrade.
             return (.upgradeRequired, "this is a WebSocket endpoint; connect with a WebSocket client\n")
         }
@@ -38,6 +49,9 @@ enum HTTPResponder {
         headers.add(name: "Cache-Control", value: "no-store")
         if status == .upgradeRequired {
             headers.add(name: "Upgrade", value: "websocket")
+        }
+        if status == .unauthorized {
+            headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"chat\"")
         }
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         if headOnly {

@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for connections before closing them hard.
     public var shutdownTimeout: Duration
+    /// The token every WebSocket upgrade must carry (`Authorization: Bearer …` or `?token=`); nil: none.
+    public var token: String?
+    /// Browser origins allowed to connect besides the server's own; `*` allows any.
+    public var allowedOrigins: [String]
     /// With a store: how many messages may wait for the disk before new ones are refused with `rate_limited`.
     public var storeBacklog: Int
 
@@ -53,7 +57,9 @@ public struct ServerConfiguration: Sendable {
         handshakeTimeout: Duration = .seconds(10),
         closeTimeout: Duration = .seconds(2),
         shutdownTimeout: Duration = .seconds(3),
-        storeBacklog: Int = 50_000
+        storeBacklog: Int = 50_000,
+        token: String? = nil,
+        allowedOrigins: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -72,6 +78,12 @@ public struct ServerConfiguration: Sendable {
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
         self.storeBacklog = storeBacklog
+        self.token = token
+        self.allowedOrigins = allowedOrigins
+    }
+
+    var accessPolicy: AccessPolicy {
+        AccessPolicy(token: self.token, allowedOrigins: self.allowedOrigins)
     }
 
     /// The limits announced to clients in `welcome`.

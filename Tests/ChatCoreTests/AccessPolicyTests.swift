@@ -1,0 +1,52 @@
+import NIOHTTP1
+import Testing
+
+@testable import ChatCore
+
+struct AccessPolicyTests {
+    private func head(_ headers: [(String, String)]) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: HTTPHeaders(headers))
+    }
+
+    @Test func theTokenComesAsABearerHeaderOrAQueryParameter() {
+        let policy = AccessPolicy(token: "s3cret", allowedOrigins: [])
+        let request = ConnectRequest(room: "lobby")
+        #expect(policy.check(self.head([("Authorization", "Bearer s3cret")]), request: request) == nil)
+        #expect(policy.check(self.head([("Authorization", "bearer s3cret")]), request: request) == nil)
+        var withQuery = request
+        withQuery.token = "s3cret"
+        #expect(policy.check(self.head([]), request: withQuery) == nil)
+        #expect(policy.check(self.head([]), request: request) == .unauthorized)
+        #expect(policy.check(self.head([("Authorization", "Bearer s3cre")]), request: request) == .unauthorized)
+        #expect(policy.check(self.head([("Authorization", "Basic s3cret")]), request: request) == .unauthorized)
+    }
+
+    @Test func onlyTheServersOwnOriginAndListedOnesMayConnectFromABrowser() {
+        let policy = AccessPolicy(token: nil, allowedOrigins: ["https://Chat.Example.org/"])
+        let request = ConnectRequest(room: "lobby")
+        let host = ("Host", "127.0.0.1:8000")
+        #expect(policy.check(self.head([host]), request: request) == nil)
+        #expect(policy.check(self.head([host, ("Origin", "http://127.0.0.1:8000")]), request: request) == nil)
+        #expect(policy.check(self.head([host, ("Origin", "https://chat.example.org")]), request: request) == nil)
+        #expect(
+            policy.check(self.head([host, ("Origin", "http://evil.example")]), request: request)
+                == .forbiddenOrigin("http://evil.example")
+        )
+        #expect(policy.check(self.head([host, ("Origin", "null")]), request: request) == .forbiddenOrigin("null"))
+        #expect(AccessPolicy(token: nil, allowedOrigins: ["*"]).check(self.head([("Origin", "null")]), request: request) == nil)
+    }
+
+    @Test func aForeignPageIsRefusedBeforeTheTokenIsLookedAt() {
+        let policy = AccessPolicy(token: "s3cret", allowedOrigins: [])
+        let head = self.head([("Host", "a:1"), ("Origin", "http://b:1")])
+        #expect(policy.check(head, request: ConnectRequest(room: "lobby")) == .forbiddenOrigin("http://b:1"))
+    }
+
+    @Test func comparingTokensLooksAtEveryByte() {
+        let secret = Array("s3cret".utf8)
+        #expect(AccessPolicy.constantTimeEqual(Array("s3cret".utf8), secret))
+        #expect(!AccessPolicy.constantTimeEqual(Array("s3creT".utf8), secret))
+        #expect(!AccessPolicy.constantTimeEqual(Array("s3cret!".utf8), secret))
+        #expect(!AccessPolicy.constantTimeEqual([], secret))
+    }
+}
