@@ -19,9 +19,28 @@ struct NameTests {
 
     @Test(arguments: [
         "", "   ", "a\u{1}b", "a\u{1b}[31mred", "evil\u{202e}txt", "line\nbreak", String(repeating: "n", count: 33),
+        "zero\u{200b}width", "jo\u{200d}in", "iso\u{2066}late", "para\u{2029}graph", "\u{feff}bom", "del\u{7f}",
+        "c1\u{9b}31m",
     ])
     func invalidUserNames(_ name: String) {
         #expect(UserName.normalized(name) == nil)
+    }
+
+    @Test func namesAreComposedAndLookAlikeSpacesBecomeOne() {
+        // "é" as e + combining acute is the same name as the precomposed "é".
+        #expect(UserName.normalized("Ame\u{301}lie") == "Amélie")
+        #expect(UserName.normalized("bob\u{a0}\u{3000} smith") == "bob smith")
+        #expect(UserName.normalized("bob\tsmith") == "bob smith")
+        // 32 characters after composition: 32 decomposed é (64 scalars) are allowed.
+        #expect(UserName.normalized(String(repeating: "e\u{301}", count: 32))?.count == 32)
+    }
+
+    @Test func namesThatOnlyLookAlikeGetASuffix() throws {
+        let taken = try #require(UserName.normalized("Bob Smith"))
+        let lookalike = try #require(UserName.normalized("bob\u{a0}smith"))
+        #expect(UserName.unique(lookalike, taken: [taken]) == "bob smith-2")
+        let composed = try #require(UserName.normalized("Ame\u{301}lie"))
+        #expect(UserName.unique(composed, taken: ["amélie"]) == "Amélie-2")
     }
 
     @Test func aTakenNameGetsTheFirstFreeSuffix() {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Room names: the last segment of `/ws/NAME`.
 public enum RoomName {
     /// The room of the bare `/ws` path.
@@ -26,10 +28,21 @@ public enum UserName {
     /// The longest name, in characters.
     public static let maxLength = 32
 
-    /// The name with surrounding white space removed, or nil when it is empty, too long, or contains a
-    /// control, format or line-separator character (which could forge lines or reorder text on a terminal).
+    /// The name in Unicode NFC with surrounding white space removed and every inner run of white space
+    /// (no-break, ideographic, …) made one plain space — so names that only look alike compare equal — or nil
+    /// when it is empty, too long, or contains a control, format or line-separator character (which could
+    /// forge lines or reorder text on a terminal).
     public static func normalized(_ raw: String) -> String? {
-        let trimmed = raw.trimmingWhitespace()
+        let composed = raw.precomposedStringWithCanonicalMapping
+        var spaced = String.UnicodeScalarView()
+        for scalar in composed.unicodeScalars {
+            if scalar.properties.isWhitespace, scalar.properties.generalCategory == .spaceSeparator || scalar == "\t" {
+                if spaced.last != " " { spaced.append(" ") }
+            } else {
+                spaced.append(scalar)
+            }
+        }
+        let trimmed = String(spaced).trimmingWhitespace()
         guard !trimmed.isEmpty, trimmed.count <= Self.maxLength else { return nil }
         let forbidden = trimmed.unicodeScalars.contains { scalar in
             switch scalar.properties.generalCategory {
