@@ -62,6 +62,12 @@ struct Serve: AsyncParsableCommand {
     var maxConnections = 10_000
 
     @Option(
+        name: .customLong("max-connections-per-ip"),
+        help: "The most connections from one IP address; more are answered 429; 0 for no limit (default: 1000)."
+    )
+    var maxConnectionsPerAddress = 1000
+
+    @Option(
         help:
             "Seconds a client may leave its socket unread (writes to it stalled) before it is closed with 1008 (default: 15)."
     )
@@ -81,6 +87,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard self.burst >= 1 else { throw ValidationError("--burst must be 1 or more.") }
         guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be 1 or more.") }
+        guard self.maxConnectionsPerAddress >= 0 else {
+            throw ValidationError("--max-connections-per-ip must be 0 or more.")
+        }
         guard self.slowConsumerTimeout > 0, self.slowConsumerTimeout.isFinite else {
             throw ValidationError("--slow-consumer-timeout must be more than 0.")
         }
@@ -108,6 +117,7 @@ struct Serve: AsyncParsableCommand {
             slowConsumerTimeout: .seconds(self.slowConsumerTimeout),
             maxConnections: self.maxConnections
         )
+        configuration.maxConnectionsPerAddress = self.maxConnectionsPerAddress
         configuration.token = token
         configuration.allowedOrigins = self.allowOrigin
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host

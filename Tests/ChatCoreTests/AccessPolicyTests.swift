@@ -33,7 +33,10 @@ struct AccessPolicyTests {
                 == .forbiddenOrigin("http://evil.example")
         )
         #expect(policy.check(self.head([host, ("Origin", "null")]), request: request) == .forbiddenOrigin("null"))
-        #expect(AccessPolicy(token: nil, allowedOrigins: ["*"]).check(self.head([("Origin", "null")]), request: request) == nil)
+        #expect(
+            AccessPolicy(token: nil, allowedOrigins: ["*"]).check(self.head([("Origin", "null")]), request: request)
+                == nil
+        )
     }
 
     @Test func aForeignPageIsRefusedBeforeTheTokenIsLookedAt() {

@@ -6,9 +6,11 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct AccessTests {
     private static func upgrade(_ target: String, _ headers: [String] = []) -> String {
-        (["GET \(target) HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"] + headers + ["", ""])
-            .joined(separator: "\r\n")
+        ([
+            "GET \(target) HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+        ] + headers + ["", ""])
+        .joined(separator: "\r\n")
     }
 
     @Test func withATokenEveryUpgradeMustCarryIt() async throws {
@@ -22,7 +24,10 @@ struct AccessTests {
             )
             #expect(httpStatus(wrong) == 401)
             // The health check stays open.
-            let health = try await rawHTTPExchange(port: server.port, request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let health = try await rawHTTPExchange(
+                port: server.port,
+                request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
             #expect(httpStatus(health) == 200)
 
             var configuration = server.client("alice")
@@ -56,7 +61,10 @@ struct AccessTests {
                 request: Self.upgrade("/ws", ["Origin: https://friend.example"])
             )
             #expect(httpStatus(friend) == 101)
-            let own = try await rawHTTPHead(port: server.port, request: Self.upgrade("/ws", ["Origin: http://127.0.0.1"]))
+            let own = try await rawHTTPHead(
+                port: server.port,
+                request: Self.upgrade("/ws", ["Origin: http://127.0.0.1"])
+            )
             #expect(httpStatus(own) == 101)
         }
     }

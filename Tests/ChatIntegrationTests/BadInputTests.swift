@@ -211,6 +211,38 @@ struct BadInputTests {
         }
     }
 
+    @Test func aTwentyThousandDeepJSONIsRefusedQuicklyAndTheConnectionStays() async throws {
+        try await withChatServer { server in
+            try await withRawWebSocket(port: server.port, target: "/ws?name=deep") { socket in
+                _ = try await socket.nextServerFrame()
+                let depth = 20_000
+                try await socket.sendText(
+                    #"{"type":"message","text":"# + String(repeating: "[", count: depth)
+                        + String(repeating: "]", count: depth) + "}"
+                )
+                let refusal = try await socket.nextServerFrame()
+                #expect(refusal?.error?.code == ChatErrorCode.badRequest)
+                // Not an object: the same brackets are simply the text of a message.
+                try await socket.sendText(String(repeating: "[", count: depth))
+                let echoed = try await socket.nextServerFrame()
+                #expect(echoed?.message?.text.count == depth)
+            }
+        }
+    }
+
+    @Test func anOversizedRequestHeadIsRefusedAndTheServerCarriesOn() async throws {
+        try await withChatServer { server in
+            let huge = "GET /ws HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n"
+            let response = try await rawHTTPExchange(port: server.port, request: huge)
+            #expect(httpStatus(response) == 400)
+            let health = try await rawHTTPExchange(
+                port: server.port,
+                request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            #expect(httpStatus(health) == 200)
+        }
+    }
+
     @Test func aConnectionThatNeverSendsARequestIsClosed() async throws {
         try await withChatServer(ServerConfiguration(handshakeTimeout: .milliseconds(200))) { server in
             // Nothing sent: the server must hang up on its own, with nothing to say.

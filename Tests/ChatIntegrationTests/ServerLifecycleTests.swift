@@ -94,4 +94,23 @@ struct ServerLifecycleTests {
             }
         }
     }
+
+    @Test func oneAddressGetsNoMoreThanItsShareAnd429ForTheRest() async throws {
+        try await withChatServer(ServerConfiguration(maxConnectionsPerAddress: 2)) { server in
+            try await ChatClient.withSession(server.client("one"), logger: testLogger) { _ in
+                _ = try await ChatClient.withSession(server.client("two"), logger: testLogger) { _ in
+                    await #expect {
+                        try await ChatClient.withSession(server.client("three"), logger: testLogger) { _ in }
+                    } throws: { error in
+                        guard let error = error as? ChatClientError else { return false }
+                        return error.code == 429 && ReconnectPolicy.isRetryable(error)
+                    }
+                }
+            }
+            // Once those are closed, the address may connect again.
+            try await ChatClient.withSession(server.client("again"), logger: testLogger) { session in
+                #expect(session.welcome.you.name == "again")
+            }
+        }
+    }
 }

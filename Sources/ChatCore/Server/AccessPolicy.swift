@@ -25,7 +25,9 @@ struct AccessPolicy: Sendable {
     /// Nil when `head` may upgrade. The origin is checked first: a foreign page learns nothing about tokens.
     func check(_ head: HTTPRequestHead, request: ConnectRequest) -> Denial? {
         // Clients that are not browsers send no Origin and are not subject to it.
-        if let origin = head.headers.first(name: "Origin"), !self.allows(origin: origin, host: head.headers.first(name: "Host")) {
+        if let origin = head.headers.first(name: "Origin"),
+            !self.allows(origin: origin, host: head.headers.first(name: "Host"))
+        {
             return .forbiddenOrigin(origin)
         }
         if let token = self.token {

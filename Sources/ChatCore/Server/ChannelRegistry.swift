@@ -1,28 +1,50 @@
 import NIOCore
 import Synchronization
 
-/// Every open child channel of the server, so a shutdown can wait for them and close the stragglers.
+/// Every open child channel of the server — to enforce the connection limits, and so a shutdown can wait
+/// for them and close the stragglers.
 final class ChannelRegistry: Sendable {
+    /// Why a new connection is not served.
+    enum Refusal: Equatable {
+        /// The server is at `maxConnections`.
+        case full
+        /// Its address already has `maxConnectionsPerAddress` open.
+        case tooManyFromAddress
+    }
+
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
+        var perAddress: [String: Int] = [:]
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    /// Tracks `channel` until it closes.
-    func add(_ channel: any Channel) {
+    /// Tracks `channel` until it closes — unless a limit is reached (`maxPerAddress` 0: no per-address limit).
+    func admit(_ channel: any Channel, max: Int, maxPerAddress: Int) -> Refusal? {
         let key = ObjectIdentifier(channel)
-        self.state.withLock { $0.channels[key] = channel }
+        let address = channel.remoteAddress?.ipAddress ?? "?"
+        let refusal = self.state.withLock { state -> Refusal? in
+            guard state.channels.count < max else { return .full }
+            let fromAddress = state.perAddress[address, default: 0]
+            guard maxPerAddress == 0 || fromAddress < maxPerAddress else { return .tooManyFromAddress }
+            state.channels[key] = channel
+            state.perAddress[address] = fromAddress + 1
+            return nil
+        }
+        guard refusal == nil else { return refusal }
         channel.closeFuture.whenComplete { _ in
             let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.channels[key] = nil
+                let left = state.perAddress[address, default: 1] - 1
+                state.perAddress[address] = left > 0 ? left : nil
                 guard state.channels.isEmpty else { return [] }
                 defer { state.emptyWaiters = [] }
                 return state.emptyWaiters
             }
             for waiter in waiters { waiter.resume() }
         }
+        return nil
     }
 
     /// The number of open channels.

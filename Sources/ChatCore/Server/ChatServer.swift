@@ -114,13 +114,17 @@ public final class ChatServer: Service {
                 .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: configuration.host, port: configuration.port) { channel in
-                    guard channels.count < configuration.maxConnections else {
-                        // Full: say so in plain HTTP (clients retry a 503 later) and hang up.
-                        return Self.refuseOverCapacity(channel)
+                    let refusal = channels.admit(
+                        channel,
+                        max: configuration.maxConnections,
+                        maxPerAddress: configuration.maxConnectionsPerAddress
+                    )
+                    if let refusal {
+                        // Say so in plain HTTP (clients retry a 503 or 429 later) and hang up.
+                        return Self.refuse(channel, refusal)
                     }
                     return channel.eventLoop.makeCompletedFuture {
-                        channels.add(channel)
-                        return try Self.configurePipeline(channel, configuration: configuration)
+                        try Self.configurePipeline(channel, configuration: configuration)
                     }
                 }
         } catch {
@@ -132,9 +136,12 @@ public final class ChatServer: Service {
         }
     }
 
-    private static func refuseOverCapacity(_ channel: any Channel) -> EventLoopFuture<EventLoopFuture<Upgraded>> {
+    private static func refuse(
+        _ channel: any Channel,
+        _ refusal: ChannelRegistry.Refusal
+    ) -> EventLoopFuture<EventLoopFuture<Upgraded>> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(OverCapacityResponder())
+            try channel.pipeline.syncOperations.addHandler(OverCapacityResponder(refusal))
             return channel.eventLoop.makeFailedFuture(ChatServerError.overCapacity)
         }
     }

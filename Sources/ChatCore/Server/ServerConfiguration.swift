@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var pongTimeout: Duration
     /// The most connections (WebSocket and HTTP) served at once; more are answered 503.
     public var maxConnections: Int
+    /// The most connections served at once from one IP address (more are answered 429); 0: no limit.
+    public var maxConnectionsPerAddress: Int
     /// How long a new connection may take to send its request head; slower ones are closed.
     public var handshakeTimeout: Duration
     /// How long to wait for the peer's close frame after sending ours.
@@ -54,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         pingInterval: Duration = .seconds(25),
         pongTimeout: Duration = .seconds(10),
         maxConnections: Int = 10_000,
+        maxConnectionsPerAddress: Int = 1000,
         handshakeTimeout: Duration = .seconds(10),
         closeTimeout: Duration = .seconds(2),
         shutdownTimeout: Duration = .seconds(3),
@@ -74,6 +77,7 @@ public struct ServerConfiguration: Sendable {
         self.pingInterval = pingInterval
         self.pongTimeout = pongTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.handshakeTimeout = handshakeTimeout
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
