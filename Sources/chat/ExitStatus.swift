@@ -26,7 +26,7 @@ enum ExitStatus {
             switch error.kind {
             case .usage: return ExitCode.validationFailure.rawValue
             case .refused where error.isAccessDenied: return Self.accessDenied
-            case .unreachable, .refused: return Self.unavailable
+            case .unreachable, .refused, .untrusted: return Self.unavailable
             case .disconnected, .protocolViolation: return ExitCode.failure.rawValue
             }
         case let error as PublishError:

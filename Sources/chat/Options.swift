@@ -22,6 +22,17 @@ struct ConnectionOptions: ParsableArguments {
     )
     var tokenFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "For wss://, also trust the CA certificates in this PEM file (a private CA).",
+            valueName: "file"
+        )
+    )
+    var caFile: String?
+
+    @Flag(help: "For wss://, do not check the server's certificate at all (a warning says so).")
+    var insecure = false
+
     /// The URL used when none is given.
     static var defaultURL: String {
         ProcessInfo.processInfo.environment["CHAT_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "ws://127.0.0.1:8000/ws"
@@ -32,6 +43,12 @@ struct ConnectionOptions: ParsableArguments {
         var chatURL = try ChatURL(parsing: url ?? Self.defaultURL)
         if let room { chatURL = try chatURL.with(room: room) }
         var configuration = ClientConfiguration(url: chatURL, name: self.resolvedName)
+        configuration.tls = ClientTLS(caFile: self.caFile, insecure: self.insecure)
+        if self.insecure, chatURL.secure {
+            StandardError.warn(
+                "--insecure: the server's certificate is not checked; anyone in between can read and change the chat"
+            )
+        }
         do {
             configuration.token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_TOKEN")
         } catch {

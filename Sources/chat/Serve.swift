@@ -35,6 +35,17 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Serve wss:// and https:// with this PEM certificate (chain); needs --tls-key.",
+            valueName: "pem"
+        )
+    )
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "pem"))
+    var tlsKey: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Require this token (the file's first line) on every WebSocket upgrade (default: $CHAT_SERVER_TOKEN, else none).",
             valueName: "file"
         )
@@ -86,6 +97,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--rate-limit must be 0 or more.")
         }
         guard self.burst >= 1 else { throw ValidationError("--burst must be 1 or more.") }
+        guard (self.tlsCert == nil) == (self.tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together.")
+        }
         guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be 1 or more.") }
         guard self.maxConnectionsPerAddress >= 0 else {
             throw ValidationError("--max-connections-per-ip must be 0 or more.")
@@ -118,6 +132,13 @@ struct Serve: AsyncParsableCommand {
             maxConnections: self.maxConnections
         )
         configuration.maxConnectionsPerAddress = self.maxConnectionsPerAddress
+        if let certificate = self.tlsCert, let key = self.tlsKey {
+            do {
+                configuration.tls = try ServerTLS.load(certificate: certificate, key: key)
+            } catch {
+                throw ExitStatus.report(error)
+            }
+        }
         configuration.token = token
         configuration.allowedOrigins = self.allowOrigin
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
@@ -129,9 +150,10 @@ struct Serve: AsyncParsableCommand {
                 throw ExitStatus.report(error)
             }
         }
+        let scheme = configuration.tls == nil ? "ws" : "wss"
         let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
             // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
-            try? StandardOutput.writeLine("listening on ws://\(host):\(address.port ?? self.port)/ws")
+            try? StandardOutput.writeLine("listening on \(scheme)://\(host):\(address.port ?? self.port)/ws")
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

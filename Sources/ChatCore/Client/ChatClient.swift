@@ -23,6 +23,7 @@ public enum ChatClient {
             maxFrameBytes: configuration.maxFrameBytes,
             connectTimeout: configuration.connectTimeout,
             token: configuration.token,
+            tls: configuration.url.secure ? configuration.tls : nil,
             eventLoopGroup: eventLoopGroup
         )
         return try await channel.executeThenClose { inbound, outbound in

@@ -12,6 +12,8 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
         case disconnected
         /// The server spoke something other than this protocol.
         case protocolViolation
+        /// The server's TLS certificate could not be trusted (expired, wrong host, unknown CA).
+        case untrusted
     }
 
     /// The kind of failure.
@@ -68,6 +70,11 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
     /// The connection ended without a close handshake.
     public static func connectionLost(_ reason: String) -> ChatClientError {
         ChatClientError(kind: .disconnected, code: nil, message: "connection lost: \(reason)")
+    }
+
+    /// The server's certificate was refused.
+    public static func untrusted(_ endpoint: String, _ reason: String) -> ChatClientError {
+        ChatClientError(kind: .untrusted, code: nil, message: "cannot connect securely to \(endpoint): \(reason)")
     }
 
     /// The server did not follow the protocol.

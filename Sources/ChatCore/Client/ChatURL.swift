@@ -1,9 +1,11 @@
-/// A chat endpoint: `ws://HOST[:PORT][/PREFIX]/ws[/ROOM][?QUERY]`.
+/// A chat endpoint: `ws[s]://HOST[:PORT][/PREFIX]/ws[/ROOM][?QUERY]`.
 public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
     /// The host name or address (IPv6 without brackets).
     public var host: String
-    /// The TCP port (80 when the URL gives none).
+    /// The TCP port (80, or 443 for `wss://`, when the URL gives none).
     public var port: Int
+    /// `wss://`: the connection is TLS.
+    public var secure: Bool
     /// The path up to and including `/ws`.
     public var basePath: String
     /// The room.
@@ -14,13 +16,11 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses a URL; `ws://host:port` with no path means the lobby at `/ws`.
     public init(parsing text: String) throws(ChatClientError) {
         let lowered = text.lowercased()
-        guard lowered.hasPrefix("ws://") else {
-            if lowered.hasPrefix("wss://") {
-                throw .invalidURL(text, "wss:// (TLS) is not supported yet; use ws://")
-            }
-            throw .invalidURL(text, "expected ws://HOST:PORT/ws[/ROOM]")
+        let secure = lowered.hasPrefix("wss://")
+        guard secure || lowered.hasPrefix("ws://") else {
+            throw .invalidURL(text, "expected ws://HOST:PORT/ws[/ROOM] (or wss:// for TLS)")
         }
-        let rest = text.dropFirst(5)
+        let rest = text.dropFirst(secure ? 6 : 5)
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var remainder = rest[authorityEnd...]
@@ -44,7 +44,7 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { throw .invalidURL(text, "no host") }
-        var port = 80
+        var port = secure ? 443 : 80
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else {
                 throw .invalidURL(text, "the port must be a number from 1 to 65535")
@@ -56,6 +56,7 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         let (basePath, room) = try Self.splitRoom(path, url: text)
         self.host = String(host)
         self.port = port
+        self.secure = secure
         self.basePath = basePath
         self.room = room
         self.extraQuery = String(query)
@@ -81,7 +82,7 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         (self.host.contains(":") ? "[\(self.host)]" : self.host) + ":\(self.port)"
     }
 
-    public var description: String { "ws://\(self.authority)\(self.path)" }
+    public var description: String { "\(self.secure ? "wss" : "ws")://\(self.authority)\(self.path)" }
 
     private static func split(_ text: Substring) -> (Substring, Substring) {
         guard let mark = text.firstIndex(of: "?") else { return (text, "") }

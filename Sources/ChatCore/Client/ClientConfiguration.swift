@@ -16,6 +16,8 @@ public struct ClientConfiguration: Sendable {
     public var maxFrameBytes: Int
     /// How long to wait for the server's reply to our close frame.
     public var closeTimeout: Duration
+    /// How a `wss://` server's certificate is checked.
+    public var tls = ClientTLS()
     /// The server's token, sent as `Authorization: Bearer …` (never in the URL, which logs and `ps` show).
     public var token: String?
 

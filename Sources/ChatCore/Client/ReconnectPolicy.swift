@@ -79,7 +79,7 @@ public struct ReconnectPolicy: Sendable, Equatable {
         case .refused:
             guard let status = error.code else { return false }
             return status == 429 || status >= 500
-        case .usage, .protocolViolation:
+        case .usage, .protocolViolation, .untrusted:
             return false
         }
     }

@@ -1,6 +1,7 @@
 package import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 package import NIOWebSocket
 
 /// Opens a TCP connection and performs the WebSocket upgrade (RFC 6455 §4), nothing more.
@@ -16,6 +17,7 @@ package enum WebSocketConnector {
         connectTimeout: Duration = .seconds(10),
         receiveBufferSize: Int? = nil,
         token: String? = nil,
+        tls: ClientTLS? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
@@ -25,6 +27,10 @@ package enum WebSocketConnector {
         headers.add(name: "User-Agent", value: "chat/\(ChatVersion.current)")
         if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
+        let scheme = tls == nil ? "ws" : "wss"
+        let tlsContext = try tls?.context()
+        // Certificates name hosts, not addresses: an IP literal is checked against the address instead.
+        let serverHostname = host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
         let outcome: EventLoopFuture<WebSocketHandshakeHandler.Outcome>
         do {
             var bootstrap = ClientBootstrap(group: eventLoopGroup)
@@ -41,6 +47,10 @@ package enum WebSocketConnector {
                 try await bootstrap
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext {
+                            let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverHostname)
+                            try channel.pipeline.syncOperations.addHandler(tls)
+                        }
                         let handshake = WebSocketHandshakeHandler(
                             request: request,
                             maxFrameBytes: maxFrameBytes,
@@ -58,6 +68,23 @@ package enum WebSocketConnector {
             result = try await outcome.get()
         } catch let failure as WebSocketHandshakeHandler.Failure where failure.closedEarly {
             throw ChatClientError.connectionLost(failure.description)
+        } catch let error as NIOSSLExtraError where error == .failedToValidateHostname {
+            throw ChatClientError.untrusted(
+                "\(scheme)://\(authority)",
+                "the server's certificate is not valid for \(host)"
+            )
+        } catch let error where TLSErrorText.isVerificationFailure(error) {
+            let reason = await CertificateDiagnosis.explain(
+                host: host,
+                port: port,
+                serverHostname: serverHostname,
+                group: eventLoopGroup
+            )
+            throw ChatClientError.untrusted("\(scheme)://\(authority)", reason)
+        } catch let error as NIOSSLError {
+            throw ChatClientError.protocolViolation(
+                "\(TLSErrorText.describe(error)) (is it a \(scheme == "wss" ? "ws://" : "wss://") server?)"
+            )
         } catch {
             throw ChatClientError.protocolViolation("the WebSocket handshake failed: \(error)")
         }
@@ -65,7 +92,7 @@ package enum WebSocketConnector {
         case .upgraded(let channel):
             return channel
         case .refused(let status, let body):
-            let endpoint = "ws://\(authority)\(target.prefix { $0 != "?" })"
+            let endpoint = "\(scheme)://\(authority)\(target.prefix { $0 != "?" })"
             throw ChatClientError.upgradeRefused(
                 endpoint,
                 status: status,

@@ -2,6 +2,7 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
+import NIOSSL
 import NIOWebSocket
 public import ServiceLifecycle
 
@@ -114,6 +115,14 @@ public final class ChatServer: Service {
                 .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: configuration.host, port: configuration.port) { channel in
+                    if let tls = configuration.tls {
+                        // TLS first: everything after it, refusals included, is spoken inside it.
+                        do {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                        } catch {
+                            return channel.eventLoop.makeFailedFuture(error)
+                        }
+                    }
                     let refusal = channels.admit(
                         channel,
                         max: configuration.maxConnections,

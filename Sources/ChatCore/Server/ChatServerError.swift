@@ -4,6 +4,7 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
         case bindFailed(host: String, port: Int, reason: String)
         case overCapacity
         case storeFailed(path: String, reason: String)
+        case tlsFailed(String)
     }
 
     private let base: Base
@@ -21,6 +22,11 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
         ChatServerError(base: .storeFailed(path: path, reason: reason))
     }
 
+    /// The TLS certificate or key cannot be used.
+    public static func tlsFailed(_ reason: String) -> ChatServerError {
+        ChatServerError(base: .tlsFailed(reason))
+    }
+
     public var description: String {
         switch self.base {
         case .overCapacity:
@@ -29,6 +35,8 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
             "cannot listen on \(host):\(port): \(reason)"
         case .storeFailed(let path, let reason):
             "store \(path): \(reason)"
+        case .tlsFailed(let reason):
+            reason
         }
     }
 }

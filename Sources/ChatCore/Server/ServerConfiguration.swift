@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for connections before closing them hard.
     public var shutdownTimeout: Duration
+    /// The certificate and key to serve `wss://` and `https://` with; nil: plain `ws://`.
+    public var tls: ServerTLS?
     /// The token every WebSocket upgrade must carry (`Authorization: Bearer …` or `?token=`); nil: none.
     public var token: String?
     /// Browser origins allowed to connect besides the server's own; `*` allows any.
@@ -62,7 +64,8 @@ public struct ServerConfiguration: Sendable {
         shutdownTimeout: Duration = .seconds(3),
         storeBacklog: Int = 50_000,
         token: String? = nil,
-        allowedOrigins: [String] = []
+        allowedOrigins: [String] = [],
+        tls: ServerTLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -84,6 +87,7 @@ public struct ServerConfiguration: Sendable {
         self.storeBacklog = storeBacklog
         self.token = token
         self.allowedOrigins = allowedOrigins
+        self.tls = tls
     }
 
     var accessPolicy: AccessPolicy {
