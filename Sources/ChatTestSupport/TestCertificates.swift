@@ -33,39 +33,39 @@ public struct TestCertificates: Sendable {
     }
 
     private static let script = #"""
-#!/bin/sh
-# Makes the certificates the TLS tests use, in the directory given: a private CA and, signed by it, a
-# certificate for localhost/127.0.0.1, one for another host and one that expired in 2020; and a
-# self-signed certificate (an unknown CA).
-set -eu
-cd "$1"
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-key ca.key
-openssl req -x509 -key ca.key -out ca.pem -days 3 -subj "/CN=chat test CA" 2>/dev/null
-key server.key
-openssl req -new -key server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > local.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3 -extfile local.ext -out server.pem 2>/dev/null
-printf 'subjectAltName=DNS:other.example\n' > other.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3 -extfile other.ext -out other.pem 2>/dev/null
-mkdir -p issued
-: > issued/index.txt
-echo 01 > issued/serial
-cat > ca.cnf <<CONF
-[ca]
-default_ca = test
-[test]
-database = issued/index.txt
-serial = issued/serial
-new_certs_dir = issued
-default_md = sha256
-policy = any
-[any]
-commonName = supplied
-CONF
-openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in server.csr -out expired.pem -notext \
-    -startdate 20200101000000Z -enddate 20200102000000Z -extfile local.ext 2>/dev/null
-openssl req -x509 -key server.key -out self.pem -days 3 -subj "/CN=localhost" \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
-"""#
+        #!/bin/sh
+        # Makes the certificates the TLS tests use, in the directory given: a private CA and, signed by it, a
+        # certificate for localhost/127.0.0.1, one for another host and one that expired in 2020; and a
+        # self-signed certificate (an unknown CA).
+        set -eu
+        cd "$1"
+        key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+        key ca.key
+        openssl req -x509 -key ca.key -out ca.pem -days 3 -subj "/CN=chat test CA" 2>/dev/null
+        key server.key
+        openssl req -new -key server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > local.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3 -extfile local.ext -out server.pem 2>/dev/null
+        printf 'subjectAltName=DNS:other.example\n' > other.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3 -extfile other.ext -out other.pem 2>/dev/null
+        mkdir -p issued
+        : > issued/index.txt
+        echo 01 > issued/serial
+        cat > ca.cnf <<CONF
+        [ca]
+        default_ca = test
+        [test]
+        database = issued/index.txt
+        serial = issued/serial
+        new_certs_dir = issued
+        default_md = sha256
+        policy = any
+        [any]
+        commonName = supplied
+        CONF
+        openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in server.csr -out expired.pem -notext \
+            -startdate 20200101000000Z -enddate 20200102000000Z -extfile local.ext 2>/dev/null
+        openssl req -x509 -key server.key -out self.pem -days 3 -subj "/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+        """#
 }

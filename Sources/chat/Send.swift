@@ -18,7 +18,7 @@ struct Send: AsyncParsableCommand {
 
             Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection was lost for good (the count delivered \
             is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not \
-            be reached or refused the connection; 75 --timeout passed; 77 the server refused the token (401) \
+            be reached, refused the connection or has a certificate that does not verify; 75 --timeout passed; 77 the server refused the token (401) \
             or origin (403).
             """
     )

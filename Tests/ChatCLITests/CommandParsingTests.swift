@@ -47,10 +47,10 @@ struct CommandParsingTests {
 
                 Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection
                 was lost for good (the count delivered is on stderr); 64 usage; 65 a message was rejected (too
-                large, malformed); 69 the server could not be reached or refused the connection; 75 --timeout
-                passed; 77 the server refused the token (401) or origin (403).
+                large, malformed); 69 the server could not be reached, refused the connection or has a certificate
+                that does not verify; 75 --timeout passed; 77 the server refused the token (401) or origin (403).
 
-                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--token-file <file>] [--whole] [--timeout <timeout>] [--expect <expect>] [--json] [--no-reconnect] [--max-retries <max-retries>]
+                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--token-file <file>] [--ca-file <file>] [--insecure] [--whole] [--timeout <timeout>] [--expect <expect>] [--json] [--no-reconnect] [--max-retries <max-retries>]
 
                 ARGUMENTS:
                   <url-and-text>          An optional ws:// URL, then the text of one message.
@@ -62,6 +62,10 @@ struct CommandParsingTests {
                                           /ws).
                   --token-file <file>     A file whose first line is the server's token (default: $CHAT_TOKEN, else
                                           none).
+                  --ca-file <file>        For wss://, also trust the CA certificates in this PEM file (a private
+                                          CA).
+                  --insecure              For wss://, do not check the server's certificate at all (a warning says
+                                          so).
                   --whole                 Send all of standard input as one message (trailing newlines removed).
                   --timeout <timeout>     Give up after this many seconds, exit 75 (default: no limit).
                   --expect <expect>       After sending, wait for a message from someone else matching this regular

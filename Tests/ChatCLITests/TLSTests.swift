@@ -34,10 +34,16 @@ struct TLSTests {
     }
 
     @Test(arguments: [
-        ("valid", false, "the server's certificate is not signed by an authority this machine trusts (pass its CA with --ca-file, or skip the check with --insecure)"),
+        (
+            "valid", false,
+            "the server's certificate is not signed by an authority this machine trusts (pass its CA with --ca-file, or skip the check with --insecure)"
+        ),
         ("expired", true, "the server's certificate expired on 2020-01-02"),
         ("other", true, "the server's certificate is not valid for localhost"),
-        ("self", true, "the server's certificate is not signed by an authority this machine trusts (pass its CA with --ca-file, or skip the check with --insecure)"),
+        (
+            "self", true,
+            "the server's certificate is not signed by an authority this machine trusts (pass its CA with --ca-file, or skip the check with --insecure)"
+        ),
     ])
     func anUntrustedCertificateIsOneLineAndNoRetry(_ name: String, _ withCA: Bool, _ reason: String) async throws {
         let certificates = try TestCertificates.make()
@@ -71,8 +77,14 @@ struct TLSTests {
     @Test func aCertificateThatCannotBeLoadedStopsTheServerWithOneLine() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
-        let serve = try ChatProcess(["serve", "--port", "0", "--tls-cert", certificates.key, "--tls-key", certificates.key])
+        let serve = try ChatProcess([
+            "serve", "--port", "0", "--tls-cert", certificates.key, "--tls-key", certificates.key,
+        ])
         #expect(await serve.exitCode() == 1)
-        #expect(await ChatProcess.collect(serve.stderr) == ["chat: error: cannot load the certificate \(certificates.key): not a PEM certificate"])
+        #expect(
+            await ChatProcess.collect(serve.stderr) == [
+                "chat: error: cannot load the certificate \(certificates.key): not a PEM certificate"
+            ]
+        )
     }
 }
