@@ -60,6 +60,14 @@ struct Serve: AsyncParsableCommand {
     )
     var allowOrigin: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Also serve a raw WebSocket echo endpoint at this path (e.g. /echo), for conformance testing (default: off).",
+            valueName: "path"
+        )
+    )
+    var echoPath: String?
+
     @Option(help: "The largest message text accepted, in bytes (default: 65536).")
     var maxMessageBytes = 65536
 
@@ -97,6 +105,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--rate-limit must be 0 or more.")
         }
         guard self.burst >= 1 else { throw ValidationError("--burst must be 1 or more.") }
+        if let echoPath = self.echoPath {
+            guard echoPath.hasPrefix("/"), echoPath != "/healthz", echoPath != "/ws", !echoPath.hasPrefix("/ws/") else {
+                throw ValidationError("--echo-path must be a path such as /echo, apart from /ws and /healthz.")
+            }
+        }
         guard (self.tlsCert == nil) == (self.tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together.")
         }
@@ -132,6 +145,7 @@ struct Serve: AsyncParsableCommand {
             maxConnections: self.maxConnections
         )
         configuration.maxConnectionsPerAddress = self.maxConnectionsPerAddress
+        configuration.echoPath = self.echoPath
         if let certificate = self.tlsCert, let key = self.tlsKey {
             do {
                 configuration.tls = try ServerTLS.load(certificate: certificate, key: key)

@@ -35,6 +35,12 @@ struct Tail: AsyncParsableCommand {
     @Option(help: "Exit 0 after printing this many messages (default: run until stopped).")
     var count: Int?
 
+    @Flag(
+        help:
+            "Print text exactly as received, control characters and escape sequences included (they can drive your terminal)."
+    )
+    var raw = false
+
     @Flag(help: "Also print join, leave and nick events.")
     var events = false
 
@@ -53,7 +59,7 @@ struct Tail: AsyncParsableCommand {
 
     func run() async throws {
         let logger = bootstrapLogging(level: .error, label: "chat.tail")
-        let format = TranscriptFormat(json: self.json, events: self.events)
+        let format = TranscriptFormat(json: self.json, events: self.events, raw: self.raw)
         do {
             var configuration = try self.connection.configuration(url: self.url)
             configuration.history = self.lines

@@ -36,4 +36,22 @@ struct TranscriptFormatTests {
         #expect(TranscriptFormat(json: false, events: true).line(for: self.join)?.hasSuffix(" -- eve joined") == true)
         #expect(TranscriptFormat(json: false, events: true).line(for: .ack(Ack(id: "x", seq: 1))) == nil)
     }
+
+    @Test func rawPrintsTheTextAsItCameOnlyWhenAskedTo() throws {
+        let hostile = ServerFrame.message(
+            ChatMessage(
+                room: "r",
+                seq: 1,
+                id: "i",
+                from: "m",
+                uid: "u",
+                text: "\u{1B}[2Jx",
+                ts: "2026-11-25T14:03:05.123Z"
+            )
+        )
+        let escaped = try #require(TranscriptFormat(json: false, events: false).line(for: hostile))
+        let raw = try #require(TranscriptFormat(json: false, events: false, raw: true).line(for: hostile))
+        #expect(escaped.hasSuffix(" <m> \\x1b[2Jx"))
+        #expect(raw.hasSuffix(" <m> \u{1B}[2Jx"))
+    }
 }

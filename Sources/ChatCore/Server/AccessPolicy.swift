@@ -23,7 +23,7 @@ struct AccessPolicy: Sendable {
     }
 
     /// Nil when `head` may upgrade. The origin is checked first: a foreign page learns nothing about tokens.
-    func check(_ head: HTTPRequestHead, request: ConnectRequest) -> Denial? {
+    func check(_ head: HTTPRequestHead, queryToken: String?) -> Denial? {
         // Clients that are not browsers send no Origin and are not subject to it.
         if let origin = head.headers.first(name: "Origin"),
             !self.allows(origin: origin, host: head.headers.first(name: "Host"))
@@ -31,7 +31,7 @@ struct AccessPolicy: Sendable {
             return .forbiddenOrigin(origin)
         }
         if let token = self.token {
-            guard let presented = Self.bearer(head) ?? request.token,
+            guard let presented = Self.bearer(head) ?? queryToken,
                 Self.constantTimeEqual(Array(presented.utf8), token)
             else { return .unauthorized }
         }

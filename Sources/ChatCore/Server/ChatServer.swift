@@ -13,6 +13,7 @@ public import ServiceLifecycle
 public final class ChatServer: Service {
     private enum Upgraded {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, ConnectRequest)
+        case echo(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?)
     }
 
@@ -167,22 +168,27 @@ public final class ChatServer: Service {
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
             maxFrameSize: configuration.maxFrameBytes,
             shouldUpgrade: { channel, head in
-                // Only a valid chat path with valid parameters, the token and an allowed origin upgrades; the
-                // rest is answered over HTTP (404, 400, 401, 403).
-                guard case .success(let request)? = ConnectRequest.parse(uri: head.uri),
-                    configuration.accessPolicy.check(head, request: request) == nil
-                else {
-                    return channel.eventLoop.makeSucceededFuture(nil)
+                // Only a valid chat path with valid parameters (or the echo path), the token and an allowed
+                // origin upgrade; the rest is answered over HTTP (404, 400, 401, 403).
+                let allowed: Bool
+                if Self.isEcho(head, configuration) {
+                    allowed =
+                        configuration.accessPolicy.check(head, queryToken: ConnectRequest.queryToken(head.uri)) == nil
+                } else if case .success(let request)? = ConnectRequest.parse(uri: head.uri) {
+                    allowed = configuration.accessPolicy.check(head, queryToken: request.token) == nil
+                } else {
+                    allowed = false
                 }
+                guard allowed else { return channel.eventLoop.makeSucceededFuture(nil) }
                 return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
                     handshakeTimer.cancel()
-                    guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
-                        preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
-                    }
-                    // Fragmented messages arrive whole, within the same frame cap as unfragmented ones.
+                    // What NIO's decoder leaves unchecked (masking, reserved bits, control frames, close
+                    // codes) is checked first; then fragmented messages arrive whole, within the same frame
+                    // cap as unfragmented ones.
+                    try channel.pipeline.syncOperations.addHandler(WebSocketFrameValidator())
                     try channel.pipeline.syncOperations.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0,
@@ -193,6 +199,10 @@ public final class ChatServer: Service {
                     let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                         wrappingChannelSynchronously: channel
                     )
+                    if Self.isEcho(head, configuration) { return Upgraded.echo(asyncChannel) }
+                    guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
+                        preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
+                    }
                     return Upgraded.websocket(asyncChannel, request)
                 }
             }
@@ -225,6 +235,8 @@ public final class ChatServer: Service {
             switch try await upgrade.get() {
             case .websocket(let channel, let request):
                 await self.serveWebSocket(channel, request: request)
+            case .echo(let channel):
+                await self.serveEcho(channel)
             case .http(let channel, let head):
                 try await self.serveHTTP(channel, head: head)
             }
@@ -249,7 +261,11 @@ public final class ChatServer: Service {
                 }
             }
             guard let head else { return }
-            let (status, body) = HTTPResponder.response(for: head, policy: self.configuration.accessPolicy)
+            let (status, body) = HTTPResponder.response(
+                for: head,
+                policy: self.configuration.accessPolicy,
+                echoPath: self.configuration.echoPath
+            )
             // Every response says `Connection: close`, so there is one request per connection.
             try await HTTPResponder.write(status, body: body, headOnly: head.method == .HEAD, to: outbound)
         }
@@ -272,6 +288,39 @@ public final class ChatServer: Service {
                 metadata: ["chat.store": "\(store.path)", "chat.error": "\(MessageStore.describe(error))"]
             )
             return []
+        }
+    }
+
+    private static func isEcho(_ head: HTTPRequestHead, _ configuration: ServerConfiguration) -> Bool {
+        guard let echoPath = configuration.echoPath else { return false }
+        return ConnectRequest.split(head.uri).path == echoPath
+    }
+
+    /// `--echo-path`: every message comes back verbatim — text as text (if it is UTF-8, else 1007),
+    /// binary as binary — with the same limits, pings and close handshake as a chat connection.
+    private func serveEcho(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
+        let connection = ServerConnection(channel: channel.channel, configuration: self.configuration)
+        var logger = self.logger
+        logger[metadataKey: "chat.peer"] = "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        logger.debug("echo connection opened")
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                await connection.run(
+                    inbound: inbound,
+                    outbound: outbound,
+                    onText: { payload in
+                        guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
+                            connection.requestClose(.dataInconsistentWithMessage, reason: "invalid UTF-8")
+                            return
+                        }
+                        connection.send(payload, opcode: .text)
+                    },
+                    onBinary: { payload in connection.send(payload, opcode: .binary) },
+                    logger: logger
+                )
+            }
+        } catch {
+            logger.debug("echo connection ended with an error", metadata: ["chat.error": "\(error)"])
         }
     }
 

@@ -73,6 +73,11 @@ struct ConnectRequest: Sendable, Equatable {
         self.history = history
     }
 
+    /// The `token` parameter of any request target (the echo endpoint has no other parameters).
+    static func queryToken(_ uri: String) -> String? {
+        Self.parameters(Self.split(uri).query).last { $0.0 == "token" }?.1
+    }
+
     /// The path and the query of a request target.
     static func split(_ uri: String) -> (path: Substring, query: Substring) {
         guard let mark = uri.firstIndex(of: "?") else { return (uri[...], "") }

@@ -7,11 +7,19 @@ enum HTTPResponder {
     typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
 
     /// The status and body for a request that was not upgraded.
-    static func response(for head: HTTPRequestHead, policy: AccessPolicy) -> (HTTPResponseStatus, String) {
+    static func response(
+        for head: HTTPRequestHead,
+        policy: AccessPolicy,
+        echoPath: String?
+    ) -> (HTTPResponseStatus, String) {
         let (path, _) = ConnectRequest.split(head.uri)
         if path == "/healthz" {
             guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, "use GET\n") }
             return (.ok, "ok\n")
+        }
+        if let echoPath, path == echoPath {
+            return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))
+                ?? (.upgradeRequired, "this is a WebSocket echo endpoint; connect with a WebSocket client\n")
         }
         switch ConnectRequest.parse(uri: head.uri) {
         case .none:
@@ -19,19 +27,23 @@ enum HTTPResponder {
         case .failure(let rejection)?:
             return (rejection.status, rejection.message + "\n")
         case .success(let request)?:
-            switch policy.check(head, request: request) {
-            case .unauthorized?:
-                return (.unauthorized, "a valid token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n")
-            case .forbiddenOrigin(let origin)?:
-                return (
-                    .forbidden,
-                    "pages from \(TerminalSanitizer.sanitize(origin)) may not connect; the server allows them with --allow-origin\n"
-                )
-            case nil:
-                break
-            }
+            if let denial = Self.denial(policy.check(head, queryToken: request.token)) { return denial }
             // A valid chat path without a (valid) WebSocket upgrade.
             return (.upgradeRequired, "this is a WebSocket endpoint; connect with a WebSocket client\n")
+        }
+    }
+
+    private static func denial(_ denial: AccessPolicy.Denial?) -> (HTTPResponseStatus, String)? {
+        switch denial {
+        case .unauthorized?:
+            return (.unauthorized, "a valid token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n")
+        case .forbiddenOrigin(let origin)?:
+            return (
+                .forbidden,
+                "pages from \(TerminalSanitizer.sanitize(origin)) may not connect; the server allows them with --allow-origin\n"
+            )
+        case nil:
+            return nil
         }
     }
 

@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for connections before closing them hard.
     public var shutdownTimeout: Duration
+    /// A path (`/echo`) where every message is echoed back verbatim on the same connection, for WebSocket
+    /// conformance testing; nil: none.
+    public var echoPath: String?
     /// The certificate and key to serve `wss://` and `https://` with; nil: plain `ws://`.
     public var tls: ServerTLS?
     /// The token every WebSocket upgrade must carry (`Authorization: Bearer …` or `?token=`); nil: none.
@@ -65,7 +68,8 @@ public struct ServerConfiguration: Sendable {
         storeBacklog: Int = 50_000,
         token: String? = nil,
         allowedOrigins: [String] = [],
-        tls: ServerTLS? = nil
+        tls: ServerTLS? = nil,
+        echoPath: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -88,6 +92,7 @@ public struct ServerConfiguration: Sendable {
         self.token = token
         self.allowedOrigins = allowedOrigins
         self.tls = tls
+        self.echoPath = echoPath
     }
 
     var accessPolicy: AccessPolicy {

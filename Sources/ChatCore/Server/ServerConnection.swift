@@ -25,8 +25,8 @@ final class ServerConnection: Sendable {
     }
 
     /// Queues an encoded server frame; a client too far behind is closed instead (1008, "slow consumer").
-    func send(_ payload: ByteBuffer) {
-        if !self.outbox.enqueue(WebSocketFrame(fin: true, opcode: .text, data: payload)) {
+    func send(_ payload: ByteBuffer, opcode: WebSocketOpcode = .text) {
+        if !self.outbox.enqueue(WebSocketFrame(fin: true, opcode: opcode, data: payload)) {
             self.requestClose(.policyViolation, reason: "slow consumer", dropPending: true)
         }
     }
@@ -50,11 +50,12 @@ final class ServerConnection: Sendable {
         inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
         outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
         onText: @escaping @Sendable (ByteBuffer) -> Void,
+        onBinary: (@Sendable (ByteBuffer) -> Void)? = nil,
         logger: Logger
     ) async {
         await withTaskGroup(of: Role.self) { group in
             group.addTask {
-                await self.read(inbound, onText: onText, logger: logger)
+                await self.read(inbound, onText: onText, onBinary: onBinary, logger: logger)
                 return .reader
             }
             group.addTask {
@@ -109,6 +110,7 @@ final class ServerConnection: Sendable {
     private func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
         onText: @Sendable (ByteBuffer) -> Void,
+        onBinary: (@Sendable (ByteBuffer) -> Void)?,
         logger: Logger
     ) async {
         do {
@@ -119,6 +121,10 @@ final class ServerConnection: Sendable {
                     onText(frame.unmaskedData)
                 case .binary:
                     guard self.machine.withLock({ $0.receivedData() }) == .deliver else { continue }
+                    if let onBinary {
+                        onBinary(frame.unmaskedData)
+                        continue
+                    }
                     let error = ServerError(
                         code: ChatErrorCode.unsupported,
                         message: "binary frames are not supported; send text"

@@ -6,11 +6,14 @@ public struct TranscriptFormat: Sendable {
     public var json: Bool
     /// Print join, leave and nick events too.
     public var events: Bool
+    /// Print text exactly as received, escape sequences included (`tail --raw`): the user asked for it.
+    public var raw: Bool
 
     /// Creates a format.
-    public init(json: Bool, events: Bool) {
+    public init(json: Bool, events: Bool, raw: Bool = false) {
         self.json = json
         self.events = events
+        self.raw = raw
     }
 
     /// The line for `frame` (without its newline), or nil when this format does not print it.
@@ -27,14 +30,13 @@ public struct TranscriptFormat: Sendable {
             // Our encoder writes compact JSON with every string escaped: never a raw newline.
             return String(buffer: frame.encode())
         }
-        return Self.text(for: frame)
+        return Self.text(for: frame, clean: self.raw ? { $0 } : TerminalSanitizer.sanitize)
     }
 
-    private static func text(for frame: ServerFrame) -> String? {
+    private static func text(for frame: ServerFrame, clean: (String) -> String) -> String? {
         func clock(_ ts: String) -> String {
             Timestamp(rfc3339: ts)?.localTimeOfDay ?? "--:--:--"
         }
-        let clean = TerminalSanitizer.sanitize
         switch frame {
         case .message(let message):
             return "\(clock(message.ts)) <\(clean(message.from))> \(clean(message.text))"
