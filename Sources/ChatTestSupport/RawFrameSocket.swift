@@ -1,5 +1,5 @@
-import NIOCore
 import Foundation
+import NIOCore
 import NIOPosix
 
 /// A WebSocket client that writes frames exactly as told — unmasked, with reserved bits set, oversized or
@@ -19,7 +19,13 @@ public final class RawFrameSocket {
     }
 
     /// Writes one frame. `opcode` is the raw 4-bit value; `rsv` the three reserved bits (0…7).
-    public func send(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv: UInt8 = 0)
+    public func send(
+        opcode: UInt8,
+        _ payload: [UInt8],
+        fin: Bool = true,
+        masked: Bool = true,
+        rsv: UInt8 = 0
+    )
         async throws
     {
         var frame = ByteBuffer()
@@ -110,7 +116,9 @@ public func withRawFrameSocket<T: Sendable>(
                 received.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
                 break
             }
-            guard var chunk = try await iterator.next() else { throw TestServerError(description: "closed during the upgrade") }
+            guard var chunk = try await iterator.next() else {
+                throw TestServerError(description: "closed during the upgrade")
+            }
             received.writeBuffer(&chunk)
         }
         let socket = RawFrameSocket(outbound: outbound, inbound: iterator)

@@ -168,6 +168,9 @@ struct Serve: AsyncParsableCommand {
         let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
             // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
             try? StandardOutput.writeLine("listening on \(scheme)://\(host):\(address.port ?? self.port)/ws")
+            StandardError.line(
+                "chat: open \(scheme == "wss" ? "https" : "http")://\(host):\(address.port ?? self.port)/ in a browser"
+            )
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

@@ -13,6 +13,11 @@ struct BinaryTests {
         serve.process.signal(signal)
         #expect(await serve.process.exitCode() == 0)
         #expect(await ChatProcess.collect(serve.process.stdout).isEmpty)
+        // Where to point a browser, on stderr.
+        #expect(
+            await ChatProcess.collect(serve.process.stderr).first
+                == "chat: open http://127.0.0.1:\(serve.port)/ in a browser"
+        )
     }
 
     @Test func sentLinesArriveInOrderWithEveryField() async throws {

@@ -16,7 +16,7 @@ struct ServerLifecycleTests {
     }
 
     @Test(arguments: [
-        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+        ("GET /r/ HTTP/1.1\r\nHost: x\r\n\r\n", 404),
         ("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404),
         ("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", 426),
         ("GET /ws/ops HTTP/1.1\r\nHost: x\r\n\r\n", 426),

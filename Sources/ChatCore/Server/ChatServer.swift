@@ -261,13 +261,13 @@ public final class ChatServer: Service {
                 }
             }
             guard let head else { return }
-            let (status, body) = HTTPResponder.response(
+            let answer = HTTPResponder.response(
                 for: head,
                 policy: self.configuration.accessPolicy,
                 echoPath: self.configuration.echoPath
             )
             // Every response says `Connection: close`, so there is one request per connection.
-            try await HTTPResponder.write(status, body: body, headOnly: head.method == .HEAD, to: outbound)
+            try await HTTPResponder.write(answer, headOnly: head.method == .HEAD, to: outbound)
         }
     }
 

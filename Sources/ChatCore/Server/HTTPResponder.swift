@@ -1,18 +1,72 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers the plain HTTP requests of the server: `/healthz`, and the errors for everything that is not
-/// a WebSocket upgrade to a chat endpoint.
+/// Answers the plain HTTP requests of the server: the web page, `/healthz`, and the errors for everything
+/// that is not a WebSocket upgrade to a chat endpoint.
 enum HTTPResponder {
     typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+
+    /// A complete answer.
+    struct Answer {
+        var status: HTTPResponseStatus
+        var body: String
+        var contentType = "text/plain; charset=utf-8"
+        var headers: [(String, String)] = []
+    }
+
+    /// What the browser page may do: load its own script and stylesheet and open a WebSocket to the same
+    /// origin — nothing inline, nothing from elsewhere, never in a frame.
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+        + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
     /// The status and body for a request that was not upgraded.
     static func response(
         for head: HTTPRequestHead,
         policy: AccessPolicy,
         echoPath: String?
-    ) -> (HTTPResponseStatus, String) {
+    ) -> Answer {
         let (path, _) = ConnectRequest.split(head.uri)
+        if let page = Self.page(path) {
+            guard head.method == .GET || head.method == .HEAD else {
+                return Answer(status: .methodNotAllowed, body: "use GET\n")
+            }
+            return page
+        }
+        let (status, body) = Self.plainResponse(for: head, path: path, policy: policy, echoPath: echoPath)
+        return Answer(status: status, body: body)
+    }
+
+    /// The page and its two files; nil for other paths.
+    private static func page(_ path: Substring) -> Answer? {
+        let content: (String, String)
+        if path == "/" || (path.hasPrefix("/r/") && RoomName.isValid(path.dropFirst(3))) {
+            content = (WebPage.html, "text/html; charset=utf-8")
+        } else if path == "/app.js" {
+            content = (WebPage.javascript, "text/javascript; charset=utf-8")
+        } else if path == "/app.css" {
+            content = (WebPage.css, "text/css; charset=utf-8")
+        } else {
+            return nil
+        }
+        return Answer(
+            status: .ok,
+            body: content.0,
+            contentType: content.1,
+            headers: [
+                ("Content-Security-Policy", Self.contentSecurityPolicy),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "no-referrer"),
+            ]
+        )
+    }
+
+    private static func plainResponse(
+        for head: HTTPRequestHead,
+        path: Substring,
+        policy: AccessPolicy,
+        echoPath: String?
+    ) -> (HTTPResponseStatus, String) {
         if path == "/healthz" {
             guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, "use GET\n") }
             return (.ok, "ok\n")
@@ -47,15 +101,12 @@ enum HTTPResponder {
         }
     }
 
-    /// Writes a complete plain-text response and asks the client to close the connection.
-    static func write(
-        _ status: HTTPResponseStatus,
-        body: String,
-        headOnly: Bool,
-        to outbound: Outbound
-    ) async throws {
+    /// Writes a complete response and asks the client to close the connection.
+    static func write(_ answer: Answer, headOnly: Bool, to outbound: Outbound) async throws {
+        let (status, body) = (answer.status, answer.body)
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Type", value: answer.contentType)
+        for (name, value) in answer.headers { headers.add(name: name, value: value) }
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
         headers.add(name: "Cache-Control", value: "no-store")
