@@ -71,6 +71,13 @@ enum HTTPResponder {
             guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, "use GET\n") }
             return (.ok, "ok\n")
         }
+        if path == "/access" {
+            // For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
+            return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri))) ?? (.ok, "ok\n")
+        }
+        if path == "/favicon.ico" {
+            return (.noContent, "")
+        }
         if let echoPath, path == echoPath {
             return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))
                 ?? (.upgradeRequired, "this is a WebSocket echo endpoint; connect with a WebSocket client\n")

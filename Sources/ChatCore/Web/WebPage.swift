@@ -145,10 +145,10 @@ enum WebPage {
           }
 
           async function checkAccess(token) {
-            // A refused WebSocket tells the page nothing; the same path over plain HTTP says 401.
+            // A refused WebSocket tells the page nothing; /access answers 401 when the token is wrong.
             try {
               const query = token ? "?token=" + encodeURIComponent(token) : "";
-              const response = await fetch(wsPath + query, { cache: "no-store" });
+              const response = await fetch("/access" + query, { cache: "no-store" });
               return response.status !== 401;
             } catch (error) {
               return true;
@@ -158,7 +158,8 @@ enum WebPage {
           async function connect() {
             const name = sessionStorage.getItem("chat.name") || localStorage.getItem("chat.name");
             let token = sessionStorage.getItem("chat.token");
-            if (!(await checkAccess(token))) {
+            // Only when a connection never got as far as a welcome can a token be the reason.
+            if (!state.welcomed && !(await checkAccess(token))) {
               token = await ask("This server needs a token", "");
               sessionStorage.setItem("chat.token", token);
               if (!(await checkAccess(token))) { setStatus("offline", "offline: the token was refused"); sessionStorage.removeItem("chat.token"); return; }
@@ -175,6 +176,7 @@ enum WebPage {
             ws.onclose = () => {
               if (state.ws !== ws) return;
               state.ws = null;
+              state.welcomed = false;
               if (Date.now() - state.connectedAt > 60000) state.attempt = 0;
               state.attempt += 1;
               const wait = delay(state.attempt);
@@ -188,6 +190,7 @@ enum WebPage {
           function receive(frame) {
             switch (frame.type) {
               case "welcome":
+                state.welcomed = true;
                 state.connectedAt = Date.now();
                 state.me = frame.you.id;
                 state.ownIds.add(frame.you.id);

@@ -1,0 +1,143 @@
+"""The browser page in a real browser: Debian's headless Chromium driven by Selenium, against `chat serve`.
+
+The page loads without console errors and says it is connected; a message from `chat send` appears in it;
+one typed into it reaches `chat tail --json`; HTML in a message stays text; when the server is killed the
+indicator says reconnecting, and after a restart on the same store it is connected again and a message
+sent meanwhile shows exactly once. Screenshots at 375x740 and 1280x800 go to $CHAT_ARTIFACTS (default
+/tmp/chat-artifacts); at 375 px nothing scrolls sideways. Usage: test_04_….py PATH/TO/chat
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+CHAT = sys.argv[1]
+TIMEOUT = 15
+ARTIFACTS = os.environ.get("CHAT_ARTIFACTS", "/tmp/chat-artifacts")
+
+
+def fail(message, driver=None):
+    print(f"FAIL: {message}", file=sys.stderr)
+    if driver is not None:
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        driver.save_screenshot(os.path.join(ARTIFACTS, "failure.png"))
+        print("--- page text ---\n" + driver.find_element(By.TAG_NAME, "body").text, file=sys.stderr)
+    sys.exit(1)
+
+
+def wait_for(condition, what, driver=None):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    fail(f"timed out waiting for {what}", driver)
+
+
+def start_server(store, port="0"):
+    server = subprocess.Popen(
+        [CHAT, "serve", "--port", port, "--store", store], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    line = server.stdout.readline().strip()
+    if not line.startswith("listening on ws://127.0.0.1:"):
+        fail(f"unexpected first line {line!r}")
+    return server, line.removeprefix("listening on ")
+
+
+def send(url, text, name="cli"):
+    result = subprocess.run([CHAT, "send", url, "--name", name, text], capture_output=True, timeout=TIMEOUT)
+    if result.returncode != 0:
+        fail(f"chat send exited {result.returncode}: {result.stderr}")
+
+
+def main():
+    directory = tempfile.mkdtemp(prefix="chat-browser-")
+    store = os.path.join(directory, "chat.db")
+    server, url = start_server(store)
+    port = url.split(":")[2].split("/")[0]
+    page = f"http://127.0.0.1:{port}/?name=webber"
+
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+    try:
+        driver.get(page)
+        status = lambda: driver.find_element(By.ID, "status")
+        wait_for(lambda: status().get_attribute("class") == "connected", "the page to connect", driver)
+        if "connected" not in status().text:
+            fail(f"status text {status().text!r}", driver)
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        if errors:
+            fail(f"console errors on load: {errors}", driver)
+
+        # From the CLI to the page.
+        send(url, "hello from the CLI ✓")
+        messages = lambda: [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#messages li")]
+        wait_for(lambda: any("hello from the CLI ✓" in text for text in messages()), "the CLI's message", driver)
+
+        # From the page to the CLI.
+        tail = subprocess.Popen([CHAT, "tail", url, "--json", "--count", "1", "--name", "watcher"], stdout=subprocess.PIPE, text=True)
+        wait_for(lambda: any("watcher joined" in text for text in messages()), "the tail to join", driver)
+        box = driver.find_element(By.ID, "text")
+        box.send_keys("typed in the page")
+        box.send_keys(Keys.ENTER)
+        out, _ = tail.communicate(timeout=TIMEOUT)
+        received = json.loads(out)
+        if received["text"] != "typed in the page" or received["from"] != "webber":
+            fail(f"tail got {received}", driver)
+
+        # HTML in a message is text.
+        send(url, "<img src=x onerror=alert(1)>", name="mallory")
+        wait_for(lambda: any("<img src=x onerror=alert(1)>" in text for text in messages()), "mallory's text", driver)
+        if driver.find_elements(By.CSS_SELECTOR, "#messages img"):
+            fail("a message became an element", driver)
+
+        # Layout: screenshots, and no sideways scrolling on a phone.
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        driver.save_screenshot(os.path.join(ARTIFACTS, "page-1280x800.png"))
+        driver.set_window_size(375, 740)
+        wait_for(lambda: driver.execute_script("return window.innerWidth") <= 375, "the narrow window", driver)
+        driver.save_screenshot(os.path.join(ARTIFACTS, "page-375x740.png"))
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            fail(f"{overflow} px of horizontal scroll at 375 px", driver)
+
+        # The server goes away and comes back on its store: reconnecting, then connected, nothing lost or doubled.
+        server.kill()
+        server.wait(timeout=TIMEOUT)
+        wait_for(lambda: status().get_attribute("class") == "reconnecting", "the reconnecting indicator", driver)
+        if "reconnecting in" not in status().text:
+            fail(f"status text {status().text!r}", driver)
+        server, _ = start_server(store, port)
+        send(url, "sent while the page was away")
+        wait_for(lambda: status().get_attribute("class") == "connected", "the page to reconnect", driver)
+        wait_for(lambda: any("sent while the page was away" in text for text in messages()), "the missed message", driver)
+        time.sleep(0.5)  # a duplicate would arrive right behind the first copy
+        copies = [text for text in messages() if "sent while the page was away" in text]
+        if len(copies) != 1:
+            fail(f"{len(copies)} copies of the missed message", driver)
+
+        # While the server was down the browser reported its refused connections; nothing else may appear.
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        errors = [entry for entry in errors if "ERR_CONNECTION_REFUSED" not in entry["message"]]
+        if errors:
+            fail(f"console errors: {errors}", driver)
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=TIMEOUT)
+
+
+main()
