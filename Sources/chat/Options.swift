@@ -90,11 +90,16 @@ struct ReconnectOptions: ParsableArguments {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Logging on stderr at `level`; every command's logs go there, never to stdout.
-func bootstrapLogging(level: Logger.Level, label: String) -> Logger {
+func bootstrapLogging(level: Logger.Level, label: String, format: LogFormat = .text) -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
+        switch format {
+        case .json:
+            return JSONLogHandler(label: label, level: level)
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
     return Logger(label: label)
 }

@@ -98,6 +98,9 @@ struct Serve: AsyncParsableCommand {
     )
     var logLevel: Logger.Level = .notice
 
+    @Option(help: "How logs are written to stderr: text, or json (one object per line) (default: text).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("--port must be from 0 to 65535.") }
         guard self.history >= 0 else { throw ValidationError("--history must be 0 or more.") }
@@ -127,7 +130,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = bootstrapLogging(level: self.logLevel, label: "chat.serve")
+        let logger = bootstrapLogging(level: self.logLevel, label: "chat.serve", format: self.logFormat)
+        let logFormat = self.logFormat
         let token: String?
         do {
             token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_SERVER_TOKEN")
@@ -168,9 +172,12 @@ struct Serve: AsyncParsableCommand {
         let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
             // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
             try? StandardOutput.writeLine("listening on \(scheme)://\(host):\(address.port ?? self.port)/ws")
-            StandardError.line(
-                "chat: open \(scheme == "wss" ? "https" : "http")://\(host):\(address.port ?? self.port)/ in a browser"
-            )
+            let page = "\(scheme == "wss" ? "https" : "http")://\(host):\(address.port ?? self.port)/"
+            // Where to point a browser: for people a plain line, for log shippers one more JSON object.
+            switch logFormat {
+            case .text: StandardError.line("chat: open \(page) in a browser")
+            case .json: logger.notice("open in a browser", metadata: ["chat.url": "\(page)"])
+            }
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

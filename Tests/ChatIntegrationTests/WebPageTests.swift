@@ -14,7 +14,10 @@ struct WebPageTests {
     ])
     func thePageAndItsFilesAreServedWithAStrictPolicy(_ path: String, _ type: String, _ excerpt: String) async throws {
         try await withChatServer { server in
-            let response = try await rawHTTPExchange(port: server.port, request: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try await rawHTTPExchange(
+                port: server.port,
+                request: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
             #expect(httpStatus(response) == 200)
             #expect(response.contains("\r\nContent-Type: \(type)\r\n"))
             #expect(response.contains("\r\nX-Content-Type-Options: nosniff\r\n"))
@@ -33,7 +36,10 @@ struct WebPageTests {
 
     @Test func anInvalidRoomPageIsNotFound() async throws {
         try await withChatServer { server in
-            let response = try await rawHTTPExchange(port: server.port, request: "GET /r/a%20b HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try await rawHTTPExchange(
+                port: server.port,
+                request: "GET /r/a%20b HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
             #expect(httpStatus(response) == 404)
         }
     }
