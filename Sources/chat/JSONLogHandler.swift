@@ -33,7 +33,12 @@ struct JSONLogHandler: LogHandler {
         object["level"] = event.level.rawValue
         object["label"] = self.label
         object["message"] = "\(event.message)"
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard
+            var data = try? JSONSerialization.data(
+                withJSONObject: object,
+                options: [.sortedKeys, .withoutEscapingSlashes]
+            )
+        else { return }
         data.append(UInt8(ascii: "\n"))
         Self.output.withLock { $0.write(data) }
     }

@@ -16,7 +16,11 @@ struct LogTests {
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
         }
         #expect(objects.allSatisfy { $0["ts"] != nil && $0["level"] != nil && $0["message"] != nil })
-        #expect(objects.contains { $0["message"] == "open in a browser" && $0["chat.url"] == "http://127.0.0.1:\(serve.port)/" })
+        #expect(
+            objects.contains {
+                $0["message"] == "open in a browser" && $0["chat.url"] == "http://127.0.0.1:\(serve.port)/"
+            }
+        )
         let opened = try #require(objects.first { $0["message"] == "connection opened" })
         #expect(opened["chat.room"] == "lobby")
         #expect(opened["chat.user"] == "bot")

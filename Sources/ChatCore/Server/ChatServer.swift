@@ -1,3 +1,4 @@
+import CoreMetrics
 public import Logging
 public import NIOCore
 import NIOHTTP1
@@ -261,11 +262,23 @@ public final class ChatServer: Service {
                 }
             }
             guard let head else { return }
-            let answer = HTTPResponder.response(
+            var answer = HTTPResponder.response(
                 for: head,
                 policy: self.configuration.accessPolicy,
                 echoPath: self.configuration.echoPath
             )
+            if ConnectRequest.split(head.uri).path == "/metrics" {
+                let levels = self.hub.levels
+                answer = HTTPResponder.Answer(
+                    status: .ok,
+                    body: self.hub.metrics.render(
+                        connections: self.channels.count,
+                        rooms: levels.rooms,
+                        historyMessages: levels.history
+                    ),
+                    contentType: "text/plain; version=0.0.4; charset=utf-8"
+                )
+            }
             // Every response says `Connection: close`, so there is one request per connection.
             try await HTTPResponder.write(answer, headOnly: head.method == .HEAD, to: outbound)
         }
@@ -328,7 +341,11 @@ public final class ChatServer: Service {
         _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
         request: ConnectRequest
     ) async {
-        let connection = ServerConnection(channel: channel.channel, configuration: self.configuration)
+        let metrics = self.hub.metrics
+        let connection = ServerConnection(channel: channel.channel, configuration: self.configuration) {
+            metrics.slowConsumersClosed.increment()
+        }
+        metrics.connectionsTotal.increment()
         let earlier = await self.readBack(for: request)
         let (user, box) = self.hub.join(connection, request: request, earlier: earlier)
         var logger = self.logger

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -29,11 +30,18 @@ final class RoomHub: Sendable {
     let epoch: String
     /// With a store: where posted messages go before they are visible (see `confirm(_:)`).
     let writer: StoreWriter?
+    let metrics: ServerMetrics
     private let configuration: ServerConfiguration
     private let rooms = Mutex<[String: RoomBox]>([:])
 
-    init(configuration: ServerConfiguration, epoch: String = RandomID.make(length: 12), writer: StoreWriter? = nil) {
+    init(
+        configuration: ServerConfiguration,
+        epoch: String = RandomID.make(length: 12),
+        writer: StoreWriter? = nil,
+        metrics: ServerMetrics = ServerMetrics()
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.epoch = epoch
         self.writer = writer
     }
@@ -120,16 +128,17 @@ final class RoomHub: Sendable {
     func post(in box: RoomBox, from userID: String, id: String?, text: String) {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return }
+            self.metrics.messagesReceived.increment()
             switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
             case .posted(let stored):
                 // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
-                if let id { Self.ack(id: id, seq: stored.message.seq, to: state.connections[userID]) }
-                Self.broadcast(stored.frame, to: state.connections)
+                if let id { self.ack(id: id, seq: stored.message.seq, to: state.connections[userID]) }
+                self.broadcastMessage(stored.frame, to: state.connections)
             case .unconfirmed(let pending):
                 // Queued under the room's lock, so the store receives each room's messages in seq order.
                 self.writer?.enqueue(PersistedMessage(message: pending.stored.message, clientID: pending.clientID))
             case .duplicate(let seq):
-                if let id { Self.ack(id: id, seq: seq, to: state.connections[userID]) }
+                if let id { self.ack(id: id, seq: seq, to: state.connections[userID]) }
             case .duplicateUnconfirmed:
                 break
             }
@@ -147,9 +156,9 @@ final class RoomHub: Sendable {
             box.state.withLock { state in
                 for confirmed in state.room.confirm(through: seq) {
                     for target in confirmed.acks {
-                        Self.ack(id: target.id, seq: confirmed.stored.message.seq, to: state.connections[target.userID])
+                        self.ack(id: target.id, seq: confirmed.stored.message.seq, to: state.connections[target.userID])
                     }
-                    Self.broadcast(confirmed.stored.frame, to: state.connections)
+                    self.broadcastMessage(confirmed.stored.frame, to: state.connections)
                 }
             }
         }
@@ -194,8 +203,22 @@ final class RoomHub: Sendable {
         for connection in connections { connection.requestClose(code, reason: reason) }
     }
 
-    private static func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
-        connection?.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
+    private func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
+        guard let connection else { return }
+        connection.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
+        self.metrics.acks.increment()
+    }
+
+    private func broadcastMessage(_ frame: ByteBuffer, to connections: [String: ServerConnection]) {
+        Self.broadcast(frame, to: connections)
+        self.metrics.messagesBroadcast.increment()
+        self.metrics.deliveries.increment(by: Int64(connections.count))
+    }
+
+    /// How many rooms there are and how many messages their histories hold (for `/metrics`).
+    var levels: (rooms: Int, history: Int) {
+        let boxes = self.rooms.withLock { Array($0.values) }
+        return (boxes.count, boxes.reduce(0) { total, box in total + box.state.withLock { $0.room.historyCount } })
     }
 
     private static func broadcast(_ frame: ByteBuffer, to connections: [String: ServerConnection]) {

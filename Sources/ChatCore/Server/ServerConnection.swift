@@ -18,9 +18,14 @@ final class ServerConnection: Sendable {
     private let configuration: ServerConfiguration
     private let closeCode = Mutex<WebSocketErrorCode?>(nil)
 
-    init(channel: any Channel, configuration: ServerConfiguration) {
+    /// Called when this connection is closed for not reading (for the metrics).
+    private let onSlowConsumer: @Sendable () -> Void
+
+    init(channel: any Channel, configuration: ServerConfiguration, onSlowConsumer: @escaping @Sendable () -> Void = {})
+    {
         self.channel = channel
         self.configuration = configuration
+        self.onSlowConsumer = onSlowConsumer
         self.outbox = Outbox(limit: configuration.outboundQueueBytes)
     }
 
@@ -28,6 +33,7 @@ final class ServerConnection: Sendable {
     func send(_ payload: ByteBuffer, opcode: WebSocketOpcode = .text) {
         if !self.outbox.enqueue(WebSocketFrame(fin: true, opcode: opcode, data: payload)) {
             self.requestClose(.policyViolation, reason: "slow consumer", dropPending: true)
+            self.onSlowConsumer()
         }
     }
 
@@ -201,6 +207,7 @@ final class ServerConnection: Sendable {
             if let stalled = self.outbox.stalled(now: .now), stalled >= timeout {
                 logger.info("client stopped reading; closing it", metadata: ["chat.stalled": "\(stalled)"])
                 self.requestClose(.policyViolation, reason: "slow consumer", dropPending: true)
+                self.onSlowConsumer()
                 return
             }
         }

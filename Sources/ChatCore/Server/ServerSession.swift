@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -35,6 +36,7 @@ final class ServerSession: Sendable {
 
     /// Handles one text frame: validate, then post or rename; problems go back to this client only.
     func received(_ payload: ByteBuffer) {
+        self.hub.metrics.bytesReceived.increment(by: Int64(payload.readableBytes))
         guard let text = String(validating: payload.readableBytesView, as: UTF8.self) else {
             // RFC 6455 §8.1: a text frame that is not UTF-8 fails the connection with 1007.
             self.connection.requestClose(.dataInconsistentWithMessage, reason: "invalid UTF-8", dropPending: false)
@@ -95,6 +97,7 @@ final class ServerSession: Sendable {
     }
 
     private func reject(_ error: ServerError) {
+        self.hub.metrics.rejected(error.code)
         self.connection.send(ServerFrame.error(error).encode())
     }
 }

@@ -1,0 +1,49 @@
+import CoreMetrics
+import Prometheus
+
+/// What `GET /metrics` reports, in the Prometheus text format: swift-metrics counters recorded by the
+/// server as things happen, over a swift-prometheus registry of this server's own (so several servers in
+/// one process — tests — never mix their numbers). Levels (connections, rooms, history) are read at scrape.
+final class ServerMetrics: Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
+    let connectionsTotal: CoreMetrics.Counter
+    let messagesReceived: CoreMetrics.Counter
+    let messagesBroadcast: CoreMetrics.Counter
+    let deliveries: CoreMetrics.Counter
+    let bytesReceived: CoreMetrics.Counter
+    let acks: CoreMetrics.Counter
+    let slowConsumersClosed: CoreMetrics.Counter
+    private let connections: CoreMetrics.Gauge
+    private let rooms: CoreMetrics.Gauge
+    private let historyMessages: CoreMetrics.Gauge
+
+    init() {
+        let factory = PrometheusMetricsFactory(registry: self.registry)
+        self.factory = factory
+        self.connectionsTotal = CoreMetrics.Counter(label: "chat_connections_total", factory: factory)
+        self.messagesReceived = CoreMetrics.Counter(label: "chat_messages_received_total", factory: factory)
+        self.messagesBroadcast = CoreMetrics.Counter(label: "chat_messages_broadcast_total", factory: factory)
+        self.deliveries = CoreMetrics.Counter(label: "chat_messages_delivered_total", factory: factory)
+        self.bytesReceived = CoreMetrics.Counter(label: "chat_received_bytes_total", factory: factory)
+        self.acks = CoreMetrics.Counter(label: "chat_acks_total", factory: factory)
+        self.slowConsumersClosed = CoreMetrics.Counter(label: "chat_slow_consumers_closed_total", factory: factory)
+        self.connections = CoreMetrics.Gauge(label: "chat_connections", factory: factory)
+        self.rooms = CoreMetrics.Gauge(label: "chat_rooms", factory: factory)
+        self.historyMessages = CoreMetrics.Gauge(label: "chat_history_messages", factory: factory)
+    }
+
+    /// A frame refused with an `error` (its code: `too_large`, `rate_limited`, `bad_request`, …).
+    func rejected(_ code: String) {
+        CoreMetrics.Counter(label: "chat_frames_rejected_total", dimensions: [("reason", code)], factory: self.factory).increment()
+    }
+
+    /// The exposition text, with the levels as they are now.
+    func render(connections: Int, rooms: Int, historyMessages: Int) -> String {
+        self.connections.record(connections)
+        self.rooms.record(rooms)
+        self.historyMessages.record(historyMessages)
+        return self.registry.emitToString()
+    }
+}

@@ -1,0 +1,53 @@
+import ChatCore
+import ChatTestSupport
+import Foundation
+import Testing
+
+/// `GET /metrics`: Prometheus text whose counters move when messages flow.
+@Suite(.timeLimit(.minutes(1)))
+struct MetricsTests {
+    /// Samples by series (`name` or `name{labels}`); fails the test on a line that is not Prometheus text.
+    private static func scrape(_ port: Int) async throws -> (samples: [String: Double], text: String) {
+        let response = try await rawHTTPExchange(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(httpStatus(response) == 200)
+        #expect(response.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"))
+        let body = String(response[response.range(of: "\r\n\r\n")!.upperBound...])
+        var samples: [String: Double] = [:]
+        for line in body.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            let value = try #require(parts.count == 2 ? Double(parts[1]) : nil, "not a sample: \(line)")
+            samples[String(parts[0])] = value
+        }
+        return (samples, body)
+    }
+
+    @Test func countersMoveWhenMessagesFlow() async throws {
+        try await withChatServer(ServerConfiguration(maxMessageBytes: 16), logger: testLogger) { server in
+            let before = try await Self.scrape(server.port)
+            #expect(before.text.contains("# TYPE chat_messages_received_total counter"))
+            #expect(before.samples["chat_messages_received_total"] == 0)
+            try await ChatClient.withSession(server.client("alice"), logger: testLogger) { alice in
+                try await ChatClient.withSession(server.client("bob"), logger: testLogger) { bob in
+                    _ = try await ChatPublisher.publish(Lines(["one", "two"]), configuration: server.client("carol"), logger: testLogger)
+                    try await alice.send(.message(id: "big", text: String(repeating: "x", count: 17)))
+                    var events = alice.events.makeAsyncIterator()
+                    _ = try await events.nextMatching(\.error)
+                    let during = try await Self.scrape(server.port)
+                    #expect(during.samples["chat_messages_received_total"] == 2)
+                    #expect(during.samples["chat_messages_broadcast_total"] == 2)
+                    // Each message reached alice, bob and carol (her own echo).
+                    #expect(during.samples["chat_messages_delivered_total"] == 6)
+                    #expect(during.samples["chat_acks_total"] == 2)
+                    #expect(during.samples["chat_frames_rejected_total{reason=\"too_large\"}"] == 1)
+                    #expect(during.samples["chat_connections_total"] == 3)
+                    #expect(during.samples["chat_rooms"] == 1)
+                    #expect(during.samples["chat_history_messages"] == 2)
+                    #expect((during.samples["chat_received_bytes_total"] ?? 0) > 0)
+                    // alice, bob and this scrape's own connection.
+                    #expect((3...4).contains(during.samples["chat_connections"] ?? 0), "carol may still be closing")
+                    _ = bob
+                }
+            }
+        }
+    }
+}
