@@ -182,8 +182,8 @@ enum WebPage {
               const wait = delay(state.attempt);
               let left = Math.ceil(wait);
               setStatus("reconnecting", "reconnecting in " + left + "s");
-              const tick = setInterval(() => { left -= 1; if (left > 0) setStatus("reconnecting", "reconnecting in " + left + "s"); }, 1000);
-              setTimeout(() => { clearInterval(tick); connect(); }, wait * 1000);
+              state.tick = setInterval(() => { left -= 1; if (left > 0) setStatus("reconnecting", "reconnecting in " + left + "s"); }, 1000);
+              state.timer = setTimeout(() => { clearInterval(state.tick); connect(); }, wait * 1000);
             };
           }
 
@@ -250,6 +250,15 @@ enum WebPage {
             box.value = "";
           }
 
+          // The browser knows when the machine has no network at all: say so, and try again the moment it is back.
+          window.addEventListener("offline", () => { if (!state.ws || state.ws.readyState !== WebSocket.OPEN) setStatus("offline", "offline"); });
+          window.addEventListener("online", () => {
+            if (state.ws) return;
+            clearTimeout(state.timer);
+            clearInterval(state.tick);
+            state.attempt = 0;
+            connect();
+          });
           $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
           $("text").addEventListener("keydown", (event) => {
             if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
