@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOPosix
 
 /// A WebSocket client that writes frames exactly as told — unmasked, with reserved bits set, oversized or
 /// fragmented control frames — to test the server against RFC 6455's MUSTs. It reads the server's frames
@@ -94,12 +93,7 @@ public func withRawFrameSocket<T: Sendable>(
     path: String,
     _ body: (RawFrameSocket) async throws -> T
 ) async throws -> T {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
+    let channel = try await rawTCPConnection(port: port)
     return try await channel.executeThenClose { inbound, outbound in
         let request =
             "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

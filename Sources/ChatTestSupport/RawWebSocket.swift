@@ -70,15 +70,20 @@ public func withRawWebSocket<T: Sendable>(
     }
 }
 
-/// Sends `request` (raw HTTP/1.1 bytes) to 127.0.0.1:`port` and returns everything the server answers
-/// until it closes the connection.
-public func rawHTTPExchange(port: Int, request: String) async throws -> String {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+/// A plain TCP connection to 127.0.0.1:`port`, bytes in and out, for requests written by hand.
+func rawTCPConnection(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
+}
+
+/// Sends `request` (raw HTTP/1.1 bytes) to 127.0.0.1:`port` and returns everything the server answers
+/// until it closes the connection.
+public func rawHTTPExchange(port: Int, request: String) async throws -> String {
+    let channel = try await rawTCPConnection(port: port)
     return try await channel.executeThenClose { inbound, outbound in
         try await outbound.write(ByteBuffer(string: request))
         var response = ByteBuffer()
@@ -90,12 +95,7 @@ public func rawHTTPExchange(port: Int, request: String) async throws -> String {
 /// Sends `request` and returns the response head only (up to the blank line), then hangs up — for answers
 /// such as `101 Switching Protocols` after which the server keeps the connection open.
 public func rawHTTPHead(port: Int, request: String) async throws -> String {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
+    let channel = try await rawTCPConnection(port: port)
     return try await channel.executeThenClose { inbound, outbound in
         try await outbound.write(ByteBuffer(string: request))
         var response = ByteBuffer()
