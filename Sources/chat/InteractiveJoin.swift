@@ -59,7 +59,7 @@ struct InteractiveJoin {
         renderer: TranscriptRenderer,
         shared: JoinState
     ) async -> JoinOutcome {
-        do {
+        await JoinOutcome.following {
             try await conversation.run(self.configuration, policy: self.policy, logger: self.logger) { event in
                 switch event {
                 case .connected(let welcome):
@@ -77,11 +77,6 @@ struct InteractiveJoin {
                 }
                 return true
             }
-            return .finished
-        } catch is CancellationError {
-            return .finished
-        } catch {
-            return .failed(error)
         }
     }
 

@@ -87,6 +87,21 @@ enum JoinOutcome: Sendable {
     case failed(any Error)
 }
 
+extension JoinOutcome {
+    /// How following the room ended: `.finished` when it stopped or was cancelled (the other side of `join`
+    /// ended first), else the connection error.
+    static func following(_ body: () async throws -> Void) async -> JoinOutcome {
+        do {
+            try await body()
+            return .finished
+        } catch is CancellationError {
+            return .finished
+        } catch {
+            return .failed(error)
+        }
+    }
+}
+
 /// Messages typed but never acknowledged when `join` had to stop.
 struct Undelivered: Error, CustomStringConvertible {
     var count: Int

@@ -15,7 +15,7 @@ struct PlainJoin {
         let shared = JoinState(prompt: nil)
         return await withTaskGroup(of: JoinOutcome.self) { group in
             group.addTask {
-                do {
+                await JoinOutcome.following {
                     try await conversation.run(self.configuration, policy: self.policy, logger: self.logger) { event in
                         switch event {
                         case .connected(let welcome):
@@ -32,11 +32,6 @@ struct PlainJoin {
                         }
                         return true
                     }
-                    return .finished
-                } catch is CancellationError {
-                    return .finished
-                } catch {
-                    return .failed(error)
                 }
             }
             group.addTask {
