@@ -15,55 +15,11 @@ import sys
 import tempfile
 import time
 
+from pane import TIMEOUT, check, cursor, fail, kill_server, tmux, wait_for
+from pane import rows as lines
+
 CHAT = sys.argv[1]
-TIMEOUT = 10
-SOCKET = f"chat-e2e-{os.getpid()}"
 PROMPT = "● lobby alice> "
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    print("--- screen ---\n" + screen(), file=sys.stderr)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-
-
-def tmux(*args):
-    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True).stdout
-
-
-def screen():
-    try:
-        return tmux("capture-pane", "-p", "-t", "t")
-    except subprocess.CalledProcessError:
-        return "(no pane)"
-
-
-def lines():
-    """The screen's rows, without the empty ones at the bottom."""
-    rows = screen().split("\n")
-    while rows and rows[-1] == "":
-        rows.pop()
-    return rows
-
-
-def cursor():
-    x, y = tmux("display", "-p", "-t", "t", "#{cursor_x} #{cursor_y}").split()
-    return int(x), int(y)
-
-
-def wait_for(condition, what):
-    """Waits until condition() holds (the screen is redrawn asynchronously), or fails after TIMEOUT."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
 
 
 def run(*args):
@@ -230,7 +186,7 @@ def main():
         status = exit_status()
         check(status == "130", f"Ctrl-C exit status {status!r}")
     finally:
-        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+        kill_server()
         server.terminate()
         server.wait(timeout=TIMEOUT)
 

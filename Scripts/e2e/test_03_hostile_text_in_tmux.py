@@ -10,9 +10,9 @@ import sys
 import tempfile
 import time
 
+from pane import TIMEOUT, check, display, fail, history, kill_server, rows, tmux, wait_for
+
 CHAT = sys.argv[1]
-TIMEOUT = 10
-SOCKET = f"chat-hostile-{os.getpid()}"
 
 CORPUS = [
     "\x1b[2J\x1b[H clear and home",
@@ -34,53 +34,6 @@ CORPUS = [
     "\x1bc full reset",
     "\x1b[31mred\x1b[0m colours",
 ]
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    print("--- screen ---\n" + screen(), file=sys.stderr)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-
-
-def tmux(*args):
-    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True).stdout
-
-
-def screen():
-    try:
-        return tmux("capture-pane", "-p", "-t", "t")
-    except subprocess.CalledProcessError:
-        return "(no pane)"
-
-
-def rows():
-    lines = screen().split("\n")
-    while lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def history():
-    """Every row, scrolled-off ones included."""
-    return tmux("capture-pane", "-p", "-S", "-", "-t", "t").rstrip("\n").split("\n")
-
-
-def display(what):
-    return tmux("display", "-p", "-t", "t", what).strip()
-
-
-def wait_for(condition, what):
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
 
 
 def send_corpus(url):
@@ -137,7 +90,7 @@ def main():
         check(rows()[-1] == "● lobby alice> typing", f"prompt {rows()[-1]!r}")
         check(display("#{cursor_x}") == str(len("● lobby alice> typing")), "join's cursor moved")
     finally:
-        subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+        kill_server()
         server.terminate()
         server.wait(timeout=TIMEOUT)
 

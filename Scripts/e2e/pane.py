@@ -1,0 +1,70 @@
+"""What the tmux tests share: a private tmux server, its one pane `t`, and waiting on what the pane shows.
+
+Not a test itself (run.sh runs test_* only); the tests import it from their own directory.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+TIMEOUT = 10
+SOCKET = f"chat-e2e-{os.getpid()}"
+
+
+def tmux(*args):
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True).stdout
+
+
+def screen():
+    try:
+        return tmux("capture-pane", "-p", "-t", "t")
+    except subprocess.CalledProcessError:
+        return "(no pane)"
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    print("--- screen ---\n" + screen(), file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def rows():
+    """The screen's rows, without the empty ones at the bottom."""
+    lines = screen().split("\n")
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def history():
+    """Every row, scrolled-off ones included."""
+    return tmux("capture-pane", "-p", "-S", "-", "-t", "t").rstrip("\n").split("\n")
+
+
+def display(what):
+    return tmux("display", "-p", "-t", "t", what).strip()
+
+
+def cursor():
+    x, y = display("#{cursor_x} #{cursor_y}").split()
+    return int(x), int(y)
+
+
+def wait_for(condition, what):
+    """Waits until condition() holds (the screen is redrawn asynchronously), or fails after TIMEOUT."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    fail(f"timed out waiting for {what}")
+
+
+def kill_server():
+    subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
