@@ -28,7 +28,11 @@ struct MetricsTests {
             #expect(before.samples["chat_messages_received_total"] == 0)
             try await ChatClient.withSession(server.client("alice"), logger: testLogger) { alice in
                 try await ChatClient.withSession(server.client("bob"), logger: testLogger) { bob in
-                    _ = try await ChatPublisher.publish(Lines(["one", "two"]), configuration: server.client("carol"), logger: testLogger)
+                    _ = try await ChatPublisher.publish(
+                        Lines(["one", "two"]),
+                        configuration: server.client("carol"),
+                        logger: testLogger
+                    )
                     try await alice.send(.message(id: "big", text: String(repeating: "x", count: 17)))
                     var events = alice.events.makeAsyncIterator()
                     _ = try await events.nextMatching(\.error)

@@ -36,7 +36,8 @@ final class ServerMetrics: Sendable {
 
     /// A frame refused with an `error` (its code: `too_large`, `rate_limited`, `bad_request`, …).
     func rejected(_ code: String) {
-        CoreMetrics.Counter(label: "chat_frames_rejected_total", dimensions: [("reason", code)], factory: self.factory).increment()
+        CoreMetrics.Counter(label: "chat_frames_rejected_total", dimensions: [("reason", code)], factory: self.factory)
+            .increment()
     }
 
     /// The exposition text, with the levels as they are now.
