@@ -114,6 +114,11 @@ enum StandardError {
 
     /// Prints one line.
     static func line(_ text: String) {
-        FileHandle.standardError.write(Data("\(text)\n".utf8))
+        Self.write("\(text)\n")
+    }
+
+    /// Prints `text` as it is (a progress line that redraws itself ends with no newline).
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }
