@@ -38,6 +38,7 @@ extension ServerFrame {
             writer.beginArray(key: "users")
             for user in welcome.users { writer.write(user) }
             writer.endArray()
+            if let userCount = welcome.userCount { writer.field("userCount", userCount) }
             writer.field("seq", welcome.seq)
             writer.field("epoch", welcome.epoch)
             writer.key("limits")

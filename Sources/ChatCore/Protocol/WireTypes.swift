@@ -90,8 +90,11 @@ public struct Welcome: Sendable, Hashable, Codable {
     public var room: String
     /// The user this connection is, with the name the server assigned (it may differ from the one asked for).
     public var you: ChatUser
-    /// Everyone in the room, this connection included, in order of joining.
+    /// Everyone in the room, this connection included, in order of joining — in a large room (more members
+    /// than the server's presence limit) only the first ones.
     public var users: [ChatUser]
+    /// How many members the room has, this connection included (absent from older servers).
+    public var userCount: Int?
     /// The latest seq in the room (0 when nothing was posted yet).
     public var seq: UInt64
     /// The seq space: a new epoch means seqs from another epoch cannot be resumed.
@@ -108,6 +111,7 @@ public struct Welcome: Sendable, Hashable, Codable {
         room: String,
         you: ChatUser,
         users: [ChatUser],
+        userCount: Int? = nil,
         seq: UInt64,
         epoch: String,
         limits: ServerLimits,
@@ -117,6 +121,7 @@ public struct Welcome: Sendable, Hashable, Codable {
         self.room = room
         self.you = you
         self.users = users
+        self.userCount = userCount
         self.seq = seq
         self.epoch = epoch
         self.limits = limits

@@ -13,8 +13,8 @@ public import ServiceLifecycle
 /// (going away) and waits a bounded time for them.
 public final class ChatServer: Service {
     private enum Upgraded {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, ConnectRequest)
-        case echo(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case websocket(any Channel, ServerConnection, ConnectRequest)
+        case echo(any Channel, ServerConnection)
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?)
     }
 
@@ -25,6 +25,7 @@ public final class ChatServer: Service {
     private let hub: RoomHub
     private let store: MessageStore?
     private let channels = ChannelRegistry()
+    private let queues = DeliveryQueues()
 
     /// Creates a server.
     /// - Parameters:
@@ -111,6 +112,9 @@ public final class ChatServer: Service {
     private func bind() async throws -> NIOAsyncChannel<EventLoopFuture<Upgraded>, Never> {
         let configuration = self.configuration
         let channels = self.channels
+        let queues = self.queues
+        let logger = self.logger
+        let metrics = self.hub.metrics
         do {
             return try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -135,7 +139,13 @@ public final class ChatServer: Service {
                         return Self.refuse(channel, refusal)
                     }
                     return channel.eventLoop.makeCompletedFuture {
-                        try Self.configurePipeline(channel, configuration: configuration)
+                        try Self.configurePipeline(
+                            channel,
+                            configuration: configuration,
+                            queue: queues.queue(for: channel.eventLoop),
+                            logger: logger,
+                            metrics: metrics
+                        )
                     }
                 }
         } catch {
@@ -159,7 +169,10 @@ public final class ChatServer: Service {
 
     private static func configurePipeline(
         _ channel: any Channel,
-        configuration: ServerConfiguration
+        configuration: ServerConfiguration,
+        queue: DeliveryQueue,
+        logger: Logger,
+        metrics: ServerMetrics
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
         // A connection that never completes its request head (idle, or trickling bytes) is closed.
@@ -197,14 +210,27 @@ public final class ChatServer: Service {
                             maxAccumulatedFrameSize: configuration.maxFrameBytes
                         )
                     )
-                    let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                        wrappingChannelSynchronously: channel
+                    // Encoded frames are written next to the head (after TLS), past NIO's frame encoder.
+                    let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+                    try channel.pipeline.syncOperations.addHandler(
+                        WireWriter(eventLoop: channel.eventLoop),
+                        position: .before(encoder)
                     )
-                    if Self.isEcho(head, configuration) { return Upgraded.echo(asyncChannel) }
+                    var logger = logger
+                    logger[metadataKey: "chat.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+                    let connection = ServerConnection(
+                        eventLoop: channel.eventLoop,
+                        queue: queue,
+                        configuration: configuration,
+                        logger: logger,
+                        onSlowConsumer: { metrics.slowConsumersClosed.increment() }
+                    )
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                    if Self.isEcho(head, configuration) { return Upgraded.echo(channel, connection) }
                     guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
                         preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
                     }
-                    return Upgraded.websocket(asyncChannel, request)
+                    return Upgraded.websocket(channel, connection, request)
                 }
             }
         )
@@ -234,10 +260,10 @@ public final class ChatServer: Service {
     private func handle(_ upgrade: EventLoopFuture<Upgraded>) async {
         do {
             switch try await upgrade.get() {
-            case .websocket(let channel, let request):
-                await self.serveWebSocket(channel, request: request)
-            case .echo(let channel):
-                await self.serveEcho(channel)
+            case .websocket(let channel, let connection, let request):
+                await self.serveWebSocket(channel, connection: connection, request: request)
+            case .echo(_, let connection):
+                self.serveEcho(connection)
             case .http(let channel, let head):
                 try await self.serveHTTP(channel, head: head)
             }
@@ -311,45 +337,30 @@ public final class ChatServer: Service {
 
     /// `--echo-path`: every message comes back verbatim — text as text (if it is UTF-8, else 1007),
     /// binary as binary — with the same limits, pings and close handshake as a chat connection.
-    private func serveEcho(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
-        let connection = ServerConnection(channel: channel.channel, configuration: self.configuration)
-        var logger = self.logger
-        logger[metadataKey: "chat.peer"] = "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
-        logger.debug("echo connection opened")
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                await connection.run(
-                    inbound: inbound,
-                    outbound: outbound,
-                    onText: { payload in
-                        guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
-                            connection.requestClose(.dataInconsistentWithMessage, reason: "invalid UTF-8")
-                            return
-                        }
-                        connection.send(payload, opcode: .text)
-                    },
-                    onBinary: { payload in connection.send(payload, opcode: .binary) },
-                    logger: logger
-                )
-            }
-        } catch {
-            logger.debug("echo connection ended with an error", metadata: ["chat.error": "\(error)"])
-        }
+    private func serveEcho(_ connection: ServerConnection) {
+        connection.attach(
+            ServerConnection.Application(
+                onText: { payload in
+                    guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
+                        connection.requestClose(.dataInconsistentWithMessage, reason: "invalid UTF-8")
+                        return
+                    }
+                    connection.send(payload, opcode: .text)
+                },
+                onBinary: { payload in connection.send(payload, opcode: .binary) },
+                onClosed: { _ in }
+            )
+        )
     }
 
-    private func serveWebSocket(
-        _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
-        request: ConnectRequest
-    ) async {
-        let metrics = self.hub.metrics
-        let connection = ServerConnection(channel: channel.channel, configuration: self.configuration) {
-            metrics.slowConsumersClosed.increment()
-        }
-        metrics.connectionsTotal.increment()
+    /// Joins the client to its room and hands its frames to a session; the connection's handler does the
+    /// rest on its event loop, and leaves the room when the channel closes. No task waits per connection.
+    private func serveWebSocket(_ channel: any Channel, connection: ServerConnection, request: ConnectRequest) async {
+        self.hub.metrics.connectionsTotal.increment()
         let earlier = await self.readBack(for: request)
         let (user, box) = self.hub.join(connection, request: request, earlier: earlier)
         var logger = self.logger
-        logger[metadataKey: "chat.peer"] = "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        logger[metadataKey: "chat.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
         logger[metadataKey: "chat.room"] = "\(box.name)"
         logger[metadataKey: "chat.user"] = "\(user.name)"
         logger.info("connection opened")
@@ -361,18 +372,20 @@ public final class ChatServer: Service {
             connection: connection,
             configuration: self.configuration
         )
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                await connection.run(inbound: inbound, outbound: outbound, onText: session.received, logger: logger)
-            }
-        } catch {
-            logger.debug("connection ended with an error", metadata: ["chat.error": "\(error)"])
-        }
-        self.hub.leave(box, userID: user.id)
-        let code = connection.sentCloseCode.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
-        logger.info(
-            "connection closed",
-            metadata: ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
+        let hub = self.hub
+        connection.attach(
+            ServerConnection.Application(
+                onText: session.received,
+                onBinary: nil,
+                onClosed: { code in
+                    hub.leave(box, userID: user.id)
+                    let code = code.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
+                    logger.info(
+                        "connection closed",
+                        metadata: ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
+                    )
+                }
+            )
         )
     }
 }

@@ -15,6 +15,37 @@ final class RoomHub: Sendable {
         struct State {
             var room: Room
             var connections: [String: ServerConnection] = [:]
+            /// The same connections grouped by event loop: a broadcast is one queue append per loop.
+            var groups: [Group] = []
+
+            mutating func add(_ connection: ServerConnection, id: String) {
+                self.connections[id] = connection
+                if let index = self.groups.firstIndex(where: { $0.queue === connection.queue }) {
+                    self.groups[index].members.append(connection)
+                } else {
+                    self.groups.append(Group(queue: connection.queue, members: [connection]))
+                }
+            }
+
+            mutating func remove(id: String) {
+                guard let connection = self.connections.removeValue(forKey: id),
+                    let index = self.groups.firstIndex(where: { $0.queue === connection.queue })
+                else { return }
+                self.groups[index].members.removeAll { $0 === connection }
+                if self.groups[index].members.isEmpty { self.groups.remove(at: index) }
+            }
+
+            /// Queues one encoded frame for every member.
+            func broadcast(_ payload: ByteBuffer) {
+                guard !self.groups.isEmpty else { return }
+                let frame = WireFrame.encode(payload)
+                for group in self.groups { group.queue.deliver(frame, to: .all(group.members)) }
+            }
+        }
+
+        struct Group {
+            let queue: DeliveryQueue
+            var members: [ServerConnection]
         }
 
         let name: String
@@ -99,10 +130,13 @@ final class RoomHub: Sendable {
                     count: request.history,
                     earlier: earlier
                 )
+                let members = state.room.members
+                let large = members.count > self.configuration.presenceLimit
                 let welcome = Welcome(
                     room: state.room.name,
                     you: user,
-                    users: state.room.members,
+                    users: large ? Array(members.prefix(self.configuration.presenceLimit)) : members,
+                    userCount: members.count,
                     seq: state.room.confirmedSeq,
                     epoch: self.epoch,
                     limits: self.configuration.limits,
@@ -111,11 +145,14 @@ final class RoomHub: Sendable {
                 )
                 connection.send(ServerFrame.welcome(welcome).encode())
                 for frame in replay.frames { connection.send(frame) }
-                let joined = ServerFrame.join(
-                    PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
-                )
-                Self.broadcast(joined.encode(), to: state.connections)
-                state.connections[user.id] = connection
+                // In a large room joins and leaves are not announced: n members joining would cost n² frames.
+                if !large {
+                    let joined = ServerFrame.join(
+                        PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
+                    )
+                    state.broadcast(joined.encode())
+                }
+                state.add(connection, id: user.id)
                 return user
             }
             return (user, box)
@@ -133,7 +170,7 @@ final class RoomHub: Sendable {
             case .posted(let stored):
                 // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
                 if let id { self.ack(id: id, seq: stored.message.seq, to: state.connections[userID]) }
-                self.broadcastMessage(stored.frame, to: state.connections)
+                self.broadcastMessage(stored.frame, in: state)
             case .unconfirmed(let pending):
                 // Queued under the room's lock, so the store receives each room's messages in seq order.
                 self.writer?.enqueue(PersistedMessage(message: pending.stored.message, clientID: pending.clientID))
@@ -158,7 +195,7 @@ final class RoomHub: Sendable {
                     for target in confirmed.acks {
                         self.ack(id: target.id, seq: confirmed.stored.message.seq, to: state.connections[target.userID])
                     }
-                    self.broadcastMessage(confirmed.stored.frame, to: state.connections)
+                    self.broadcastMessage(confirmed.stored.frame, in: state)
                 }
             }
         }
@@ -174,7 +211,7 @@ final class RoomHub: Sendable {
                 previousName: previousName,
                 ts: Timestamp.now().rfc3339
             )
-            Self.broadcast(ServerFrame.nick(event).encode(), to: state.connections)
+            state.broadcast(ServerFrame.nick(event).encode())
         }
     }
 
@@ -182,10 +219,11 @@ final class RoomHub: Sendable {
     func leave(_ box: RoomBox, userID: String) {
         self.rooms.withLock { rooms in
             let disposable = box.state.withLock { state in
-                state.connections[userID] = nil
-                if let user = state.room.leave(id: userID) {
+                let announce = state.room.members.count <= self.configuration.presenceLimit
+                state.remove(id: userID)
+                if let user = state.room.leave(id: userID), announce {
                     let event = PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
-                    Self.broadcast(ServerFrame.leave(event).encode(), to: state.connections)
+                    state.broadcast(ServerFrame.leave(event).encode())
                 }
                 return state.room.isDisposable
             }
@@ -209,19 +247,15 @@ final class RoomHub: Sendable {
         self.metrics.acks.increment()
     }
 
-    private func broadcastMessage(_ frame: ByteBuffer, to connections: [String: ServerConnection]) {
-        Self.broadcast(frame, to: connections)
+    private func broadcastMessage(_ frame: ByteBuffer, in state: RoomBox.State) {
+        state.broadcast(frame)
         self.metrics.messagesBroadcast.increment()
-        self.metrics.deliveries.increment(by: Int64(connections.count))
+        self.metrics.deliveries.increment(by: Int64(state.connections.count))
     }
 
     /// How many rooms there are and how many messages their histories hold (for `/metrics`).
     var levels: (rooms: Int, history: Int) {
         let boxes = self.rooms.withLock { Array($0.values) }
         return (boxes.count, boxes.reduce(0) { total, box in total + box.state.withLock { $0.room.historyCount } })
-    }
-
-    private static func broadcast(_ frame: ByteBuffer, to connections: [String: ServerConnection]) {
-        for connection in connections.values { connection.send(frame) }
     }
 }

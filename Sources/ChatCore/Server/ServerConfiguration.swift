@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
     public var allowedOrigins: [String]
     /// With a store: how many messages may wait for the disk before new ones are refused with `rate_limited`.
     public var storeBacklog: Int
+    /// A room with more members than this is large: its `welcome` lists only this many and joins and
+    /// leaves are not announced (n members joining would otherwise cost n² frames).
+    public var presenceLimit: Int
 
     /// Creates a configuration.
     public init(
@@ -66,6 +69,7 @@ public struct ServerConfiguration: Sendable {
         closeTimeout: Duration = .seconds(2),
         shutdownTimeout: Duration = .seconds(3),
         storeBacklog: Int = 50_000,
+        presenceLimit: Int = 200,
         token: String? = nil,
         allowedOrigins: [String] = [],
         tls: ServerTLS? = nil,
@@ -89,6 +93,7 @@ public struct ServerConfiguration: Sendable {
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
         self.storeBacklog = storeBacklog
+        self.presenceLimit = presenceLimit
         self.token = token
         self.allowedOrigins = allowedOrigins
         self.tls = tls

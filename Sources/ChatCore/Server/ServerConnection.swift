@@ -1,225 +1,310 @@
 import Logging
 import NIOCore
 import NIOWebSocket
-import Synchronization
 
-/// One upgraded WebSocket connection on the server: its outbox, its lifecycle and its three tasks.
+/// One upgraded WebSocket connection on the server, as a channel handler: no task, no stream, no lock.
 ///
-/// The reader handles what the client sends, the writer drains the outbox, the pinger notices peers
-/// that vanished. Everything the connection sends goes through the outbox, so frames never interleave.
-final class ServerConnection: Sendable {
-    private enum Role {
-        case reader, writer, pingerStopped, pingerGaveUp, watchdogStopped, deadline
+/// Everything happens on the connection's event loop. Inbound frames come from the tail of the pipeline
+/// (after validation and aggregation); outbound frames are already encoded (`WireFrame`) and go in through
+/// `WireWriter`, next to the head, so a broadcast's one buffer reaches every socket unchanged. Frames for
+/// this connection arrive through its loop's `DeliveryQueue`, which keeps their order and flushes once
+/// per tick. While the socket is not writable, frames wait in a bounded backlog: a reader that keeps
+/// reading never loses one, a client that stops reading (backlog over `outboundQueueBytes`, or no
+/// progress for `slowConsumerTimeout`) is closed with 1008.
+final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+
+    /// What the connection does with the client's data frames, set once the client joined.
+    struct Application {
+        var onText: (ByteBuffer) -> Void
+        var onBinary: ((ByteBuffer) -> Void)?
+        var onClosed: (_ sentCloseCode: WebSocketErrorCode?) -> Void
     }
 
-    private let outbox: Outbox
-    private let machine = Mutex(ConnectionStateMachine())
-    private let channel: any Channel
+    let eventLoop: any EventLoop
+    /// The loop's delivery queue, through which every frame for this connection goes.
+    let queue: DeliveryQueue
     private let configuration: ServerConfiguration
-    private let closeCode = Mutex<WebSocketErrorCode?>(nil)
-
-    /// Called when this connection is closed for not reading (for the metrics).
+    private let logger: Logger
     private let onSlowConsumer: @Sendable () -> Void
 
-    init(channel: any Channel, configuration: ServerConfiguration, onSlowConsumer: @escaping @Sendable () -> Void = {})
-    {
-        self.channel = channel
+    // Everything below is touched only on `eventLoop`.
+    private var context: ChannelHandlerContext?
+    private var writer: ChannelHandlerContext?
+    private var machine = ConnectionStateMachine()
+    private var application: Application?
+    /// Data frames that arrived before `attach` (the client spoke before its join completed).
+    private var early: [WebSocketFrame] = []
+    /// Frames waiting for the socket to become writable, and their bytes.
+    private var backlog: CircularBuffer<ByteBuffer>?
+    private var backlogBytes = 0
+    private var needsFlush = false
+    /// Set once a close frame was written: nothing may follow it (RFC 6455 §5.5.1).
+    private var closeSent = false
+    private var sentCloseCode: WebSocketErrorCode?
+    private var closed = false
+    private var pingTimer: Scheduled<Void>?
+    private var stallTimer: Scheduled<Void>?
+
+    init(
+        eventLoop: any EventLoop,
+        queue: DeliveryQueue,
+        configuration: ServerConfiguration,
+        logger: Logger,
+        onSlowConsumer: @escaping @Sendable () -> Void = {}
+    ) {
+        self.eventLoop = eventLoop
+        self.queue = queue
         self.configuration = configuration
+        self.logger = logger
         self.onSlowConsumer = onSlowConsumer
-        self.outbox = Outbox(limit: configuration.outboundQueueBytes)
     }
 
-    /// Queues an encoded server frame; a client too far behind is closed instead (1008, "slow consumer").
+    // MARK: - Any thread
+
+    /// Queues an encoded server frame (a JSON payload) after everything queued before it.
     func send(_ payload: ByteBuffer, opcode: WebSocketOpcode = .text) {
-        if !self.outbox.enqueue(WebSocketFrame(fin: true, opcode: opcode, data: payload)) {
-            self.requestClose(.policyViolation, reason: "slow consumer", dropPending: true)
-            self.onSlowConsumer()
+        self.queue.deliver(WireFrame.encode(payload, opcode: opcode), to: .one(self))
+    }
+
+    /// Starts the close handshake with `code`, after what is already queued (or instead of it).
+    func requestClose(_ code: WebSocketErrorCode, reason: String = "", dropPending: Bool = false) {
+        if self.eventLoop.inEventLoop {
+            self.close(code, reason: reason, dropPending: dropPending)
+        } else {
+            self.eventLoop.execute { self.close(code, reason: reason, dropPending: dropPending) }
         }
     }
 
-    /// Starts the close handshake with `code`, after what is already queued.
-    func requestClose(_ code: WebSocketErrorCode, reason: String = "", dropPending: Bool = false) {
-        guard case .sendClose(let code) = self.machine.withLock({ $0.closeRequested(code) }) else { return }
-        self.closeCode.withLock { $0 = code }
-        self.outbox.close(Self.closeFrame(code, reason: reason), dropPending: dropPending)
+    /// Starts serving the client's frames with `application` (those that arrived early first).
+    func attach(_ application: Application) {
+        self.eventLoop.execute {
+            guard !self.closed else {
+                application.onClosed(self.sentCloseCode)
+                return
+            }
+            self.application = application
+            let early = self.early
+            self.early = []
+            for frame in early { self.received(frame) }
+        }
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.writer = try? context.pipeline.syncOperations.handler(type: WireWriter.self).context
+        self.schedulePing()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        if self.application == nil, frame.opcode == .text || frame.opcode == .binary {
+            self.early.append(frame)
+            return
+        }
+        self.received(frame)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            self.startStallTimer()
+            return
+        }
+        self.stallTimer?.cancel()
+        self.stallTimer = nil
+        self.writeBacklog()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.closed = true
+        self.machine.channelClosed()
+        self.pingTimer?.cancel()
+        self.stallTimer?.cancel()
+        self.backlog = nil
+        self.application?.onClosed(self.sentCloseCode)
+        self.application = nil
+        self.context = nil
+        self.writer = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOWebSocketFrameAggregator.Error {
+            self.logger.debug("fragmented message rejected", metadata: ["chat.error": "\(error)"])
+            self.close(.messageTooLarge, reason: "message too large", dropPending: true)
+            return
+        }
+        // Decoder errors were answered with a close frame by NIO's protocol error handler already.
+        self.logger.debug("read failed", metadata: ["chat.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func received(_ frame: WebSocketFrame) {
+        switch frame.opcode {
+        case .text:
+            guard self.machine.receivedData() == .deliver else { return }
+            self.application?.onText(frame.unmaskedData)
+        case .binary:
+            guard self.machine.receivedData() == .deliver else { return }
+            if let onBinary = self.application?.onBinary {
+                onBinary(frame.unmaskedData)
+            } else {
+                let error = ServerError(code: ChatErrorCode.unsupported, message: "binary frames are not supported; send text")
+                self.send(ServerFrame.error(error).encode())
+            }
+        case .ping:
+            guard self.machine.receivedPing() == .sendPong else { return }
+            self.send(frame.unmaskedData, opcode: .pong)
+        case .pong:
+            _ = self.machine.receivedPong()
+        case .connectionClose:
+            var data = frame.unmaskedData
+            switch self.machine.receivedClose(code: data.readWebSocketErrorCode()) {
+            case .echoCloseAndFinish(let reply):
+                // The handshake is done once our answer is out: then the TCP connection closes.
+                self.sentCloseCode = reply ?? .normalClosure
+                self.writeClose(WireFrame.close(reply, reason: ""), dropPending: true, thenClose: true)
+            case .finish:
+                self.context?.close(promise: nil)
+            default:
+                break
+            }
+        default:
+            self.close(.protocolError, reason: "unexpected opcode", dropPending: false)
+        }
+    }
+
+    // MARK: - Writing (DeliveryQueue calls these on the loop)
+
+    /// Writes `frame` without flushing; true when the connection now needs a flush.
+    func writeWithoutFlush(_ frame: ByteBuffer) -> Bool {
+        guard !self.closeSent, !self.closed, let writer = self.writer, let channel = self.context?.channel else {
+            return false
+        }
+        if self.backlog == nil && channel.isWritable {
+            writer.write(NIOAny(frame), promise: nil)
+            defer { self.needsFlush = true }
+            return !self.needsFlush
+        }
+        // The socket is full: keep the frame, within bounds.
+        guard self.backlogBytes + frame.readableBytes <= self.configuration.outboundQueueBytes else {
+            self.evictSlowConsumer(reason: "outbound queue full")
+            return false
+        }
+        self.backlog = self.backlog ?? CircularBuffer(initialCapacity: 64)
+        self.backlog!.append(frame)
+        self.backlogBytes += frame.readableBytes
+        return false
+    }
+
+    /// Flushes what `writeWithoutFlush` wrote.
+    func flushWrites() {
+        guard self.needsFlush else { return }
+        self.needsFlush = false
+        self.writer?.flush()
+    }
+
+    private func writeBacklog() {
+        guard let channel = self.context?.channel, let writer = self.writer else { return }
+        while channel.isWritable, let frame = self.backlog?.popFirst() {
+            self.backlogBytes -= frame.readableBytes
+            writer.write(NIOAny(frame), promise: nil)
+        }
+        if self.backlog?.isEmpty == true {
+            self.backlog = nil
+        }
+        writer.flush()
+    }
+
+    // MARK: - Closing, pings, stalls
+
+    private func close(_ code: WebSocketErrorCode, reason: String, dropPending: Bool) {
+        guard case .sendClose(let code) = self.machine.closeRequested(code) else { return }
+        self.sentCloseCode = code
+        self.writeClose(WireFrame.close(code, reason: reason), dropPending: dropPending, thenClose: false)
         // A peer that does not read (the usual reason to close it) never lets our close frame out, and
         // never answers it: after the close timeout the TCP connection is closed regardless.
-        let channel = self.channel
-        channel.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) { channel.close(promise: nil) }
+        let context = self.context
+        self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) { context?.close(promise: nil) }
     }
 
-    /// The close code this side sent or echoed, once there is one.
-    var sentCloseCode: WebSocketErrorCode? { self.closeCode.withLock { $0 } }
-
-    /// Serves the connection until the close handshake is done, the peer is gone, or a timeout passes.
-    func run(
-        inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
-        onText: @escaping @Sendable (ByteBuffer) -> Void,
-        onBinary: (@Sendable (ByteBuffer) -> Void)? = nil,
-        logger: Logger
-    ) async {
-        await withTaskGroup(of: Role.self) { group in
-            group.addTask {
-                await self.read(inbound, onText: onText, onBinary: onBinary, logger: logger)
-                return .reader
-            }
-            group.addTask {
-                await self.write(outbound, logger: logger)
-                return .writer
-            }
-            group.addTask { await self.ping() }
-            group.addTask {
-                await self.watchForStalls(logger: logger)
-                return .watchdogStopped
-            }
-
-            var readerDone = false
-            var writerDone = false
-            var deadlineSet = false
-            while let role = await group.next() {
-                switch role {
-                case .reader:
-                    readerDone = true
-                    // The writer still sends what is queued (an echoed close, say), then stops.
-                    self.outbox.finish()
-                case .writer:
-                    writerDone = true
-                case .pingerStopped, .watchdogStopped:
-                    continue
-                case .pingerGaveUp:
-                    logger.info("client stopped answering pings; dropping it")
-                    group.cancelAll()
-                    return
-                case .deadline:
-                    group.cancelAll()
-                    return
-                }
-                if readerDone && writerDone {
-                    group.cancelAll()
-                    return
-                }
-                // One side is done: the other gets a bounded time (the peer's close reply, a last flush).
-                if !deadlineSet {
-                    deadlineSet = true
-                    let timeout = self.configuration.closeTimeout
-                    group.addTask {
-                        try? await Task.sleep(for: timeout)
-                        return .deadline
-                    }
-                }
-            }
+    private func writeClose(_ frame: ByteBuffer, dropPending: Bool, thenClose: Bool) {
+        guard !self.closeSent, !self.closed, let writer = self.writer, let context = self.context else { return }
+        if dropPending {
+            self.backlog = nil
+            self.backlogBytes = 0
         }
-        self.machine.withLock { $0.channelClosed() }
-    }
-
-    private func read(
-        _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        onText: @Sendable (ByteBuffer) -> Void,
-        onBinary: (@Sendable (ByteBuffer) -> Void)?,
-        logger: Logger
-    ) async {
-        do {
-            for try await frame in inbound {
-                switch frame.opcode {
-                case .text:
-                    guard self.machine.withLock({ $0.receivedData() }) == .deliver else { continue }
-                    onText(frame.unmaskedData)
-                case .binary:
-                    guard self.machine.withLock({ $0.receivedData() }) == .deliver else { continue }
-                    if let onBinary {
-                        onBinary(frame.unmaskedData)
-                        continue
-                    }
-                    let error = ServerError(
-                        code: ChatErrorCode.unsupported,
-                        message: "binary frames are not supported; send text"
-                    )
-                    self.send(ServerFrame.error(error).encode())
-                case .ping:
-                    guard self.machine.withLock({ $0.receivedPing() }) == .sendPong else { continue }
-                    _ = self.outbox.enqueue(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
-                case .pong:
-                    _ = self.machine.withLock { $0.receivedPong() }
-                case .connectionClose:
-                    var data = frame.unmaskedData
-                    let code = data.readWebSocketErrorCode()
-                    if case .echoCloseAndFinish(let reply) = self.machine.withLock({ $0.receivedClose(code: code) }) {
-                        self.closeCode.withLock { $0 = reply ?? .normalClosure }
-                        self.outbox.close(Self.closeFrame(reply, reason: ""), dropPending: true)
-                    }
-                    return
-                default:
-                    self.requestClose(.protocolError, reason: "unexpected opcode")
-                }
-            }
-        } catch let error as NIOWebSocketFrameAggregator.Error {
-            logger.debug("fragmented message rejected", metadata: ["chat.error": "\(error)"])
-            self.requestClose(.messageTooLarge, reason: "message too large", dropPending: true)
-        } catch {
-            // Decoder errors were answered with a close frame by NIO's protocol error handler already.
-            logger.debug("read failed", metadata: ["chat.error": "\(error)"])
+        // The close frame goes after the backlog: queue it there when there is one.
+        if var backlog = self.backlog, !dropPending {
+            backlog.append(frame)
+            self.backlog = backlog
+            self.closeSent = true
+            return
+        }
+        self.closeSent = true
+        let written = context.eventLoop.makePromise(of: Void.self)
+        writer.writeAndFlush(NIOAny(frame), promise: written)
+        self.needsFlush = false
+        if thenClose {
+            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            let timeout = TimeAmount(self.configuration.closeTimeout)
+            self.eventLoop.scheduleTask(in: timeout) { context.close(promise: nil) }
         }
     }
 
-    private func write(_ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>, logger: Logger) async {
-        do {
-            while let batch = await self.outbox.next() {
-                if !batch.frames.isEmpty {
-                    try await outbound.write(contentsOf: batch.frames)
-                }
-                self.outbox.wrote()
-                if let close = batch.close {
-                    try await outbound.write(close)
+    private func evictSlowConsumer(reason: String) {
+        self.logger.info("client stopped reading; closing it", metadata: ["chat.reason": "\(reason)"])
+        self.close(.policyViolation, reason: "slow consumer", dropPending: true)
+        self.onSlowConsumer()
+    }
+
+    private func schedulePing() {
+        self.pingTimer = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.pingInterval)) {
+            guard self.machine.pingTimerFired() == .sendPing else { return }
+            self.send(ByteBuffer(string: "chat"), opcode: .ping)
+            self.pingTimer = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.pongTimeout)) {
+                if self.machine.pongDeadlinePassed() == .dropUnresponsive {
+                    self.logger.info("client stopped answering pings; dropping it")
+                    self.context?.close(promise: nil)
                     return
                 }
+                self.schedulePing()
             }
-        } catch {
-            logger.debug("write failed", metadata: ["chat.error": "\(error)"])
-            self.channel.close(promise: nil)
         }
     }
 
-    private func ping() async -> Role {
-        while true {
-            do {
-                try await Task.sleep(for: self.configuration.pingInterval)
-                guard self.machine.withLock({ $0.pingTimerFired() }) == .sendPing else { return .pingerStopped }
-                _ = self.outbox.enqueue(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "chat")))
-                try await Task.sleep(for: self.configuration.pongTimeout)
-            } catch {
-                return .pingerStopped
-            }
-            if self.machine.withLock({ $0.pongDeadlinePassed() }) == .dropUnresponsive { return .pingerGaveUp }
-        }
-    }
-
-    /// Closes a client whose writes have not made progress for `slowConsumerTimeout`: it stopped reading.
-    /// A reader that keeps reading, however slowly, is never closed by this — only a stalled one.
-    private func watchForStalls(logger: Logger) async {
+    /// The socket stopped taking data: unless it takes some within `slowConsumerTimeout`, the client
+    /// stopped reading. A reader that keeps reading, however slowly, makes the socket writable again.
+    private func startStallTimer() {
+        guard self.stallTimer == nil else { return }
         let timeout = self.configuration.slowConsumerTimeout
-        while self.machine.withLock({ $0.isOpen }) {
-            do {
-                try await Task.sleep(for: timeout / 4)
-            } catch {
-                return
-            }
-            if let stalled = self.outbox.stalled(now: .now), stalled >= timeout {
-                logger.info("client stopped reading; closing it", metadata: ["chat.stalled": "\(stalled)"])
-                self.requestClose(.policyViolation, reason: "slow consumer", dropPending: true)
-                self.onSlowConsumer()
-                return
-            }
+        self.stallTimer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            self.stallTimer = nil
+            guard let channel = self.context?.channel, !channel.isWritable else { return }
+            self.evictSlowConsumer(reason: "no progress for \(timeout)")
         }
     }
+}
 
-    /// A close frame with a code (or an empty body) and a short UTF-8 reason.
-    static func closeFrame(_ code: WebSocketErrorCode?, reason: String) -> WebSocketFrame {
-        var data = ByteBuffer()
-        if let code {
-            data.write(webSocketErrorCode: code)
-            data.writeString(String(reason.utf8.prefix(120)) ?? "")
-        }
-        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+/// Sits next to the head of the pipeline (after TLS) so `ServerConnection` writes encoded frames past
+/// NIO's frame encoder.
+final class WireWriter: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = ByteBuffer
+
+    /// The handler's context, once added.
+    var context: ChannelHandlerContext? { self.box.value }
+    private let box: NIOLoopBoundBox<ChannelHandlerContext?>
+
+    init(eventLoop: any EventLoop) {
+        self.box = NIOLoopBoundBox(nil, eventLoop: eventLoop)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.box.value = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.box.value = nil
     }
 }
