@@ -166,14 +166,20 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
             switch first & 0x0F {
             case 0x1, 0x0:
                 let marker = buffer.withUnsafeReadableBytes { bytes in
-                    BenchMarker.find(in: UnsafeRawBufferPointer(rebasing: bytes[headerLength..<(headerLength + length)]))
+                    BenchMarker.find(
+                        in: UnsafeRawBufferPointer(rebasing: bytes[headerLength..<(headerLength + length)])
+                    )
                 }
                 if let marker {
                     self.stats.record(sentAt: marker.sentAt, now: now)
                     if marker.publisher == self.publisher { self.outstanding -= 1 }
                 }
             case 0x9:
-                self.writeControl(opcode: 0xA, payload: buffer.getSlice(at: payloadStart, length: length)!, context: context)
+                self.writeControl(
+                    opcode: 0xA,
+                    payload: buffer.getSlice(at: payloadStart, length: length)!,
+                    context: context
+                )
             case 0xA:
                 self.stats.pongs += 1
             case 0x8:

@@ -38,8 +38,12 @@ enum BenchMarker {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func writeHex(_ value: UInt64, digits: Int, into bytes: UnsafeMutableRawBufferPointer, at offset: Int)
-    {
+    private static func writeHex(
+        _ value: UInt64,
+        digits: Int,
+        into bytes: UnsafeMutableRawBufferPointer,
+        at offset: Int
+    ) {
         var rest = value
         for index in stride(from: digits - 1, through: 0, by: -1) {
             bytes[offset + index] = Self.hexDigits[Int(rest & 0xF)]

@@ -1,7 +1,7 @@
-import ChatCore
+public import ChatCore
 import Histogram
 public import NIOCore
-public import NIOPosix
+import NIOPosix
 import Synchronization
 
 /// Runs a `BenchPlan`: connects, publishes for the duration, waits for the deliveries, reports.
@@ -24,7 +24,7 @@ public struct BenchRunner: Sendable {
     let group: any EventLoopGroup
     let progress: Progress?
 
-    public init(plan: BenchPlan, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, progress: Progress?) {
+    public init(plan: BenchPlan, group: any EventLoopGroup = ChatEventLoops.shared, progress: Progress?) {
         self.plan = plan
         self.group = group
         self.progress = progress
@@ -320,4 +320,3 @@ public struct BenchRunner: Sendable {
         )
     }
 }
-

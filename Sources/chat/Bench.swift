@@ -67,8 +67,12 @@ struct Bench: AsyncParsableCommand {
         guard self.connectionsOnly != nil || self.publishers >= 1 else {
             throw ValidationError("at least one publisher is needed (or --connections-only N).")
         }
-        guard self.duration > 0, self.duration <= 3600 else { throw ValidationError("--duration must be 0 to 3600 seconds.") }
-        guard self.size >= 22, self.size <= 1 << 20 else { throw ValidationError("--size must be 22 to 1048576 bytes.") }
+        guard self.duration > 0, self.duration <= 3600 else {
+            throw ValidationError("--duration must be 0 to 3600 seconds.")
+        }
+        guard self.size >= 22, self.size <= 1 << 20 else {
+            throw ValidationError("--size must be 22 to 1048576 bytes.")
+        }
         guard self.window >= 1 else { throw ValidationError("--window must be 1 or more.") }
         _ = try self.parsedRate()
     }
@@ -135,7 +139,9 @@ struct Bench: AsyncParsableCommand {
         } else {
             print(BenchReport.text(result, rate: self.rate, window: self.window, duration: self.duration))
         }
-        let incomplete = result.deliveriesLost > 0 || result.closedEarly > 0 || (result.live.map { $0 < result.connections } ?? false)
+        let incomplete =
+            result.deliveriesLost > 0 || result.closedEarly > 0
+            || (result.live.map { $0 < result.connections } ?? false)
         if incomplete { throw ExitCode.failure }
     }
 

@@ -5,10 +5,15 @@ import Foundation
 enum BenchReport {
     static func text(_ result: BenchResult, rate: String, window: Int, duration: Double) -> String {
         var lines: [String] = []
-        func line(_ label: String, _ value: String) { lines.append(label.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
+        func line(_ label: String, _ value: String) {
+            lines.append(label.padding(toLength: 14, withPad: " ", startingAt: 0) + value)
+        }
         if result.mode == "connections" {
             lines.append("chat bench \(result.url): \(result.connectionsRequested) idle connections")
-            line("connections", "\(result.connections) of \(result.connectionsRequested) in \(Self.fixed(result.connectSeconds, 2)) s")
+            line(
+                "connections",
+                "\(result.connections) of \(result.connectionsRequested) in \(Self.fixed(result.connectSeconds, 2)) s"
+            )
             line("live", "\(result.live ?? 0) answered a ping after all were open")
             if let server = result.server, let before = server.rssBeforeBytes, let per = server.rssPerConnectionBytes {
                 line(

@@ -13,7 +13,7 @@ public enum ChatClient {
     public static func withSession<Result: Sendable>(
         _ configuration: ClientConfiguration,
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         body: (ChatSession) async throws -> Result
     ) async throws -> Result {
         let channel = try await WebSocketConnector.connect(

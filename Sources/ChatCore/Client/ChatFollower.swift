@@ -26,7 +26,7 @@ public enum ChatFollower {
         _ configuration: ClientConfiguration,
         policy: ReconnectPolicy,
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         onSession: (ChatSession?) async -> Void = { _ in },
         handle: (FollowEvent) async throws -> Bool
     ) async throws {

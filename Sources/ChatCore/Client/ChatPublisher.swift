@@ -39,7 +39,7 @@ public enum ChatPublisher {
         idPrefix: String = RandomID.make(length: 8),
         pacing: Bool = true,
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Result where Texts.Element == String {
         let ledger = PublishLedger()

@@ -18,7 +18,7 @@ package enum WebSocketConnector {
         receiveBufferSize: Int? = nil,
         token: String? = nil,
         tls: ClientTLS? = nil,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared
     ) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
         let authority = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
         var headers = HTTPHeaders()

@@ -39,7 +39,7 @@ public final class ChatServer: Service {
         configuration: ServerConfiguration,
         logger: Logger,
         store: MessageStore? = nil,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -120,6 +120,12 @@ public final class ChatServer: Service {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // NIO keeps each channel's last read buffer for reuse: start it small (a request head, a
+                // chat message) so an idle connection holds 256 bytes, not 2 KiB; it grows for big reads.
+                .childChannelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
+                )
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     if let tls = configuration.tls {
                         // TLS first: everything after it, refusals included, is spoken inside it.
@@ -199,6 +205,8 @@ public final class ChatServer: Service {
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
                     handshakeTimer.cancel()
+                    // The request head is only needed to explain a refusal; an upgraded connection drops it.
+                    channel.pipeline.syncOperations.removeHandler(recorder.value, promise: nil)
                     // What NIO's decoder leaves unchecked (masking, reserved bits, control frames, close
                     // codes) is checked first; then fragmented messages arrive whole, within the same frame
                     // cap as unfragmented ones.
@@ -216,8 +224,6 @@ public final class ChatServer: Service {
                         WireWriter(eventLoop: channel.eventLoop),
                         position: .before(encoder)
                     )
-                    var logger = logger
-                    logger[metadataKey: "chat.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
                     let connection = ServerConnection(
                         eventLoop: channel.eventLoop,
                         queue: queue,
@@ -359,11 +365,15 @@ public final class ChatServer: Service {
         self.hub.metrics.connectionsTotal.increment()
         let earlier = await self.readBack(for: request)
         let (user, box) = self.hub.join(connection, request: request, earlier: earlier)
-        var logger = self.logger
-        logger[metadataKey: "chat.peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-        logger[metadataKey: "chat.room"] = "\(box.name)"
-        logger[metadataKey: "chat.user"] = "\(user.name)"
-        logger.info("connection opened")
+        let logger = self.logger
+        // Built when something is logged: an idle connection keeps no metadata of its own.
+        let metadata: @Sendable () -> Logger.Metadata = {
+            [
+                "chat.peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                "chat.room": "\(box.name)", "chat.user": "\(user.name)",
+            ]
+        }
+        logger.info("connection opened", metadata: metadata())
         let started = ContinuousClock.now
         let session = ServerSession(
             hub: self.hub,
@@ -382,7 +392,9 @@ public final class ChatServer: Service {
                     let code = code.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
                     logger.info(
                         "connection closed",
-                        metadata: ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
+                        metadata: metadata().merging(
+                            ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
+                        ) { $1 }
                     )
                 }
             )

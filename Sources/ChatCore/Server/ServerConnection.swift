@@ -25,7 +25,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// The loop's delivery queue, through which every frame for this connection goes.
     let queue: DeliveryQueue
     private let configuration: ServerConfiguration
-    private let logger: Logger
+    /// The server's logger; the peer's address is added only when something is logged, so an idle
+    /// connection does not carry its own copy of the metadata.
+    private let serverLogger: Logger
     private let onSlowConsumer: @Sendable () -> Void
 
     // Everything below is touched only on `eventLoop`.
@@ -56,8 +58,14 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.eventLoop = eventLoop
         self.queue = queue
         self.configuration = configuration
-        self.logger = logger
+        self.serverLogger = logger
         self.onSlowConsumer = onSlowConsumer
+    }
+
+    private var logger: Logger {
+        var logger = self.serverLogger
+        logger[metadataKey: "chat.peer"] = "\(self.context?.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        return logger
     }
 
     // MARK: - Any thread
@@ -150,7 +158,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             if let onBinary = self.application?.onBinary {
                 onBinary(frame.unmaskedData)
             } else {
-                let error = ServerError(code: ChatErrorCode.unsupported, message: "binary frames are not supported; send text")
+                let error = ServerError(
+                    code: ChatErrorCode.unsupported,
+                    message: "binary frames are not supported; send text"
+                )
                 self.send(ServerFrame.error(error).encode())
             }
         case .ping:
