@@ -131,7 +131,8 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         let length = view.distance(from: view.startIndex, to: end.upperBound)
         let head = buffer.readString(length: length) ?? ""
-        let status = head.prefix(while: { $0 != "\r" })
+        // "\r\n" is one Character in Swift: split on it, not on "\r".
+        let status = head.split(separator: "\r\n").first ?? ""
         guard status.hasPrefix("HTTP/1.1 101") else {
             self.handshaking = false
             self.opened.fail(Failure.refused(String(status)))

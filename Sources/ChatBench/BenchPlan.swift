@@ -22,7 +22,7 @@ public struct BenchPlan: Sendable {
     public var size: Int
     /// How long publishers send, in seconds.
     public var duration: Double
-    /// Connections are spread round-robin over this many rooms (`PATH-0`, `PATH-1`, … when more than one).
+    /// Connections are spread round-robin over this many rooms (see `path(room:)`).
     public var rooms: Int
     /// The server process to sample for CPU time and memory (Linux `/proc`), when known.
     public var serverPID: Int32?
@@ -55,10 +55,12 @@ public struct BenchPlan: Sendable {
         self.connectConcurrency = connectConcurrency
     }
 
-    /// The path of room `index`: the URL's own path for a single room.
+    /// The path of room `index`: the URL's own path for a single room; else `/ws/bench-N` for chat's
+    /// lobby path `/ws`, and `PATH-N` for any other.
     func path(room index: Int) -> String {
         guard self.rooms > 1 else { return self.path }
         let (path, query) = self.splitQuery
+        if path.hasSuffix("/ws") { return "\(path)/bench-\(index)\(query)" }
         return "\(path)-\(index)\(query)"
     }
 

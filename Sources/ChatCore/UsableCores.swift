@@ -1,5 +1,5 @@
-public import NIOPosix
 import NIOCore
+public import NIOPosix
 
 #if canImport(Glibc)
 import Glibc

@@ -45,7 +45,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds to publish.")
     var duration = 10.0
 
-    @Option(help: "Rooms to spread the connections over (URL path + -0, -1, …).")
+    @Option(help: "Rooms to spread the connections over (/ws/ROOM-0, -1, …; /ws/bench-0, … for /ws).")
     var rooms = 1
 
     @Option(name: .customLong("server-pid"), help: "The server's process id: report its CPU time and memory.")
