@@ -83,9 +83,12 @@ public enum ChatClient {
                 switch frame.opcode {
                 case .text:
                     do {
-                        continuation.yield(
-                            try decoder.decode(ServerFrame.self, from: Data(frame.unmaskedData.readableBytesView))
-                        )
+                        let data = frame.unmaskedData
+                        if let fast = data.withUnsafeReadableBytes(ServerFrame.decodeFast) {
+                            continuation.yield(fast)
+                            continue
+                        }
+                        continuation.yield(try decoder.decode(ServerFrame.self, from: Data(data.readableBytesView)))
                     } catch let unknown as ServerFrame.UnknownType {
                         // Newer servers may send frame types this client does not know: skip them.
                         logger.debug("skipping unknown frame type", metadata: ["chat.type": "\(unknown.type)"])

@@ -88,6 +88,27 @@ extension JSONWriter {
     }
 }
 
+extension ServerFrame {
+    /// `message` and `ack` frames — the ones that come by the thousand — decoded without Foundation; nil
+    /// for every other frame, and for anything unusual, which `JSONDecoder` then decodes (or rejects).
+    public static func decodeFast(_ bytes: UnsafeRawBufferPointer) -> ServerFrame? {
+        guard let object = FlatJSONObject.parse(bytes) else { return nil }
+        switch object.string("type") {
+        case "message":
+            guard let room = object.string("room"), let seq = object.integer("seq"), let id = object.string("id"),
+                let from = object.string("from"), let uid = object.string("uid"), let text = object.string("text"),
+                let ts = object.string("ts")
+            else { return nil }
+            return .message(ChatMessage(room: room, seq: seq, id: id, from: from, uid: uid, text: text, ts: ts))
+        case "ack":
+            guard let id = object.string("id"), let seq = object.integer("seq") else { return nil }
+            return .ack(Ack(id: id, seq: seq))
+        default:
+            return nil
+        }
+    }
+}
+
 extension ServerFrame: Decodable {
     private enum CodingKeys: String, CodingKey {
         case type
