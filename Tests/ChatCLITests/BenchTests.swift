@@ -65,7 +65,11 @@ struct BenchTests {
         let bench = try ChatProcess(["bench", "ws://192.0.2.1:8000/ws", "--duration", "1"])
         #expect(await bench.exitCode() == 64)
         let stderr = await ChatProcess.collect(bench.stderr)
-        #expect(stderr == ["chat: error: 192.0.2.1 is not this machine; bench only loads loopback targets unless --allow-remote"])
+        #expect(
+            stderr == [
+                "chat: error: 192.0.2.1 is not this machine; bench only loads loopback targets unless --allow-remote"
+            ]
+        )
     }
 
     @Test func aServerThatIsNotThereIsOneLineAndExit69() async throws {

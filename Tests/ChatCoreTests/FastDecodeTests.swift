@@ -43,10 +43,12 @@ struct FastDecodeTests {
     }
 
     @Test(arguments: [
-        #"{"type":"ack","id":"x","seq":-1}"#, #"{"type":"ack","id":"x","seq":1.5}"#, #"{"type":"ack","id":"x","seq":01}"#,
+        #"{"type":"ack","id":"x","seq":-1}"#, #"{"type":"ack","id":"x","seq":1.5}"#,
+        #"{"type":"ack","id":"x","seq":01}"#,
         #"{"type":"ack","id":"x","seq":1e3}"#, #"{"type":"ack","id":"x","seq":18446744073709551616}"#,
         #"{"type":"ack","id":"x\q","seq":1}"#, "{\"type\":\"ack\",\"id\":\"x\u{01}\",\"seq\":1}",
-        #"{"type":"ack","id":"\ud83d","seq":1}"#, #"{"type":"ack","id":"x","seq":1"#, #"{"type":"ack","id":"x","seq":1} x"#,
+        #"{"type":"ack","id":"\ud83d","seq":1}"#, #"{"type":"ack","id":"x","seq":1"#,
+        #"{"type":"ack","id":"x","seq":1} x"#,
         #"{"type":"ack","id":"x","seq":1,}"#, #"{"type":"ack","seq":1}"#, #"{"type":"ack","id":5,"seq":1}"#,
         #"{"type":"welcome","room":"r"}"#, #"{"type":"join","user":{"id":"u","name":"n"}}"#, #"[1]"#, "",
     ])
@@ -60,7 +62,10 @@ struct FastDecodeTests {
     }
 
     @Test func clientFramesTakeTheSameFastPathWithTheSameAnswers() throws {
-        #expect(try ClientFrame.decode(#"{"type":"message","id":null,"text":"hi \u00e9"}"#) == .message(id: nil, text: "hi é"))
+        #expect(
+            try ClientFrame.decode(#"{"type":"message","id":null,"text":"hi \u00e9"}"#)
+                == .message(id: nil, text: "hi é")
+        )
         #expect(try ClientFrame.decode(#"{"text":"x","type":"nick","name":"bob"}"#) == .nick(name: "bob"))
         // Not flat strings: JSONDecoder decides, with its precise message.
         #expect(throws: ServerError.self) { try ClientFrame.decode(#"{"type":"message","text":5}"#) }

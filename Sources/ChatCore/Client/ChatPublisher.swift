@@ -34,7 +34,7 @@ public enum ChatPublisher {
         configuration: ClientConfiguration,
         policy: ReconnectPolicy = ReconnectPolicy(),
         timeout: Duration? = nil,
-        window: Int = 256,
+        window: Int = 1024,
         windowBytes: Int = 1 << 20,
         idPrefix: String = RandomID.make(length: 8),
         pacing: Bool = true,
@@ -154,6 +154,9 @@ public enum ChatPublisher {
         }
     }
 
+    /// The most messages written with one flush.
+    static let batchLimit = 64
+
     /// On one connection: send pending entries in order as they come, read acks, until all are acknowledged.
     /// Sends are paced to the server's announced rate; a message refused as rate limited is sent again,
     /// with everything after it, once the server's `retryAfter` has passed.
@@ -193,13 +196,27 @@ public enum ChatPublisher {
                     }
                     let (entries, complete, version) = ledger.entries(after: sent)
                     if complete { return }
+                    // What may go now goes in one write and one flush, up to `batchLimit` messages.
+                    var batch: [ClientFrame] = []
+                    var batchLast = sent
+                    func flush() async throws {
+                        guard !batch.isEmpty else { return }
+                        try await session.send(contentsOf: batch)
+                        batch.removeAll(keepingCapacity: true)
+                        sent = batchLast
+                    }
                     for entry in entries {
                         // Once a refusal is known, sending further ahead would only be refused too.
                         if ledger.resendRequested { break }
-                        if let wait = pacer.reserve(now: .now) { try await Task.sleep(for: wait) }
-                        try await session.send(.message(id: entry.id, text: entry.text))
-                        sent = entry.number
+                        if let wait = pacer.reserve(now: .now) {
+                            try await flush()
+                            try await Task.sleep(for: wait)
+                        }
+                        batch.append(.message(id: entry.id, text: entry.text))
+                        batchLast = entry.number
+                        if batch.count >= Self.batchLimit { try await flush() }
                     }
+                    try await flush()
                     if entries.isEmpty { await ledger.waitForChange(after: version) }
                     try Task.checkCancellation()
                 }
