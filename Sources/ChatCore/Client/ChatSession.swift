@@ -35,12 +35,24 @@ public final class ChatSession: Sendable {
 
     /// Sends a frame (a message or a nick change).
     public func send(_ frame: ClientFrame) async throws {
-        try await self.outbound.write(Self.frame(frame))
+        try await Self.asConnectionLoss { try await self.outbound.write(Self.frame(frame)) }
     }
 
     /// Sends frames in order with one flush: many small messages, one system call.
     public func send(contentsOf frames: [ClientFrame]) async throws {
-        try await self.outbound.write(contentsOf: frames.map(Self.frame))
+        try await Self.asConnectionLoss { try await self.outbound.write(contentsOf: frames.map(Self.frame)) }
+    }
+
+    /// A write that fails because the connection went away (closed channel, reset, broken pipe) is a lost
+    /// connection, which callers retry — not an unknown error that ends them.
+    private static func asConnectionLoss(_ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw ChatClientError.connectionLost(NetworkErrorText.describe(error))
+        }
     }
 
     private static func frame(_ frame: ClientFrame) -> WebSocketFrame {

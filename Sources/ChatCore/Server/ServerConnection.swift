@@ -37,6 +37,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var application: Application?
     /// Data frames that arrived before `attach` (the client spoke before its join completed).
     private var early: [WebSocketFrame] = []
+    private var earlyBytes = 0
     /// Frames waiting for the socket to become writable, and their bytes.
     private var backlog: CircularBuffer<ByteBuffer>?
     private var backlogBytes = 0
@@ -94,6 +95,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             self.application = application
             let early = self.early
             self.early = []
+            self.earlyBytes = 0
             for frame in early { self.received(frame) }
         }
     }
@@ -109,6 +111,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
         if self.application == nil, frame.opcode == .text || frame.opcode == .binary {
+            // Bounded like everything else: a joining client may talk early, not flood.
+            self.earlyBytes += frame.length
+            guard self.earlyBytes <= self.configuration.maxFrameBytes else {
+                self.early = []
+                self.close(.policyViolation, reason: "too much data before the welcome", dropPending: false)
+                return
+            }
             self.early.append(frame)
             return
         }
