@@ -28,6 +28,16 @@ struct RoomTests {
         #expect(room.join(id: "u-2", requestedName: "alice").name == "alice")
     }
 
+    @Test func aRenameFreesTheOldNameAndTakesTheNewOne() {
+        var room = Room(name: "lobby", historyLimit: 10)
+        _ = room.join(id: "u-1", requestedName: "alice")
+        _ = room.rename(id: "u-1", to: "carol")
+        #expect(room.join(id: "u-2", requestedName: "ALICE").name == "ALICE")
+        #expect(room.join(id: "u-3", requestedName: "Carol").name == "Carol-2")
+        _ = room.leave(id: "u-1")
+        #expect(room.join(id: "u-4", requestedName: "carol").name == "carol")
+    }
+
     @Test func renameIsMadeUniqueButMayChangeOnlyTheCase() throws {
         var room = Room(name: "lobby", historyLimit: 10)
         _ = room.join(id: "u-1", requestedName: "alice")

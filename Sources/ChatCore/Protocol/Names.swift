@@ -58,12 +58,18 @@ public enum UserName {
     /// `name`, or `name-2`, `name-3`, … — the first that no one in `taken` has, compared case-insensitively.
     public static func unique(_ name: String, taken: some Collection<String>) -> String {
         let lowered = Set(taken.map { $0.lowercased() })
-        guard lowered.contains(name.lowercased()) else { return name }
+        return Self.unique(name, isTaken: lowered.contains)
+    }
+
+    /// The same, asking `isTaken` about each candidate's lowercased form — for a room that keeps its
+    /// members' lowercased names, so a join costs the same with 10,000 members as with 2.
+    public static func unique(_ name: String, isTaken: (String) -> Bool) -> String {
+        guard isTaken(name.lowercased()) else { return name }
         var suffix = 2
         while true {
             let tail = "-\(suffix)"
             let candidate = String(name.prefix(Self.maxLength - tail.count)) + tail
-            if !lowered.contains(candidate.lowercased()) { return candidate }
+            if !isTaken(candidate.lowercased()) { return candidate }
             suffix += 1
         }
     }

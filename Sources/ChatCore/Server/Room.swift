@@ -66,6 +66,9 @@ public struct Room: Sendable {
     public let name: String
     /// The members, in order of joining.
     public private(set) var members: [ChatUser] = []
+    /// How many members have each lowercased name (names are unique ignoring case, so 0 or 1 — counted
+    /// anyway so a bookkeeping slip cannot free a name still in use).
+    private var lowercasedNames: [String: Int] = [:]
     /// The latest seq given out (0 before the first message).
     public private(set) var lastSeq: UInt64 = 0
     /// The latest seq that is visible: in history, announced in `welcome`, replayed. With a store it trails
@@ -122,15 +125,24 @@ public struct Room: Sendable {
 
     /// Adds a member; a name someone already has (case-insensitively) gets a `-2`, `-3`, … suffix.
     public mutating func join(id: String, requestedName: String) -> ChatUser {
-        let user = ChatUser(id: id, name: UserName.unique(requestedName, taken: self.members.map(\.name)))
+        let user = ChatUser(id: id, name: UserName.unique(requestedName) { self.lowercasedNames[$0, default: 0] > 0 })
         self.members.append(user)
+        self.lowercasedNames[user.name.lowercased(), default: 0] += 1
         return user
     }
 
     /// Removes a member; nil when `id` is not in the room.
     public mutating func leave(id: String) -> ChatUser? {
         guard let index = self.members.firstIndex(where: { $0.id == id }) else { return nil }
-        return self.members.remove(at: index)
+        let user = self.members.remove(at: index)
+        self.forgetName(user.name)
+        return user
+    }
+
+    private mutating func forgetName(_ name: String) {
+        let key = name.lowercased()
+        let count = self.lowercasedNames[key, default: 0]
+        self.lowercasedNames[key] = count > 1 ? count - 1 : nil
     }
 
     /// Renames a member (made unique like a join); nil when `id` is not in the room or the name is unchanged.
@@ -138,10 +150,14 @@ public struct Room: Sendable {
         guard let index = self.members.firstIndex(where: { $0.id == id }) else { return nil }
         let previousName = self.members[index].name
         guard requestedName != previousName else { return nil }
-        var others = self.members.map(\.name)
-        others.remove(at: index)
         // Changing only the case of one's own name is allowed: the others are what must not clash.
-        self.members[index].name = UserName.unique(requestedName, taken: others)
+        let own = previousName.lowercased()
+        let name = UserName.unique(requestedName) { key in
+            self.lowercasedNames[key, default: 0] > (key == own ? 1 : 0)
+        }
+        self.forgetName(previousName)
+        self.members[index].name = name
+        self.lowercasedNames[name.lowercased(), default: 0] += 1
         return (self.members[index], previousName)
     }
 
