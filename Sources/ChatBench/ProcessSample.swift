@@ -1,3 +1,5 @@
+import ChatCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,7 +15,7 @@ public struct ProcessSample: Sendable {
 
     /// Reads `pid`'s figures; nil when the process does not exist (or this is not Linux).
     public static func read(pid: Int32) -> ProcessSample? {
-        guard let stat = Self.contents(of: "/proc/\(pid)/stat"), let status = Self.contents(of: "/proc/\(pid)/status")
+        guard let stat = ProcFile.contents("/proc/\(pid)/stat"), let status = ProcFile.contents("/proc/\(pid)/status")
         else { return nil }
         // The command name in field 2 may hold spaces: fields are counted after its closing parenthesis.
         guard let close = stat.lastIndex(of: ")") else { return nil }
@@ -21,21 +23,8 @@ public struct ProcessSample: Sendable {
         // After the name: state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        var rss = 0
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            rss = (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
-        }
-        return ProcessSample(cpuSeconds: (user + system) / ticks, rssBytes: rss)
-    }
-
-    private static func contents(of path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var text = ""
-        var chunk = [CChar](repeating: 0, count: 4096)
-        while let line = fgets(&chunk, Int32(chunk.count), file) {
-            text += String(cString: line)
-        }
-        return text
+        // "VmRSS:   84012 kB"
+        let kibibytes = ProcFile.statusField("VmRSS", in: status).flatMap { Int($0.prefix(while: \.isNumber)) } ?? 0
+        return ProcessSample(cpuSeconds: (user + system) / ticks, rssBytes: kibibytes * 1024)
     }
 }

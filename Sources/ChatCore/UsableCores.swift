@@ -1,12 +1,6 @@
 import NIOCore
 public import NIOPosix
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// How many event loop threads to run: the cores this process may use.
 ///
 /// NIO counts the machine's cores (or its cgroup quota) but not the process's CPU affinity, so under
@@ -20,17 +14,10 @@ public enum UsableCores {
 
     /// The CPUs in this process's affinity mask (`Cpus_allowed` in /proc/self/status, hex words).
     private static var affinity: Int? {
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 1024)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
-            guard text.hasPrefix("Cpus_allowed:") else { continue }
-            return text.dropFirst("Cpus_allowed:".count).reduce(0) { count, character in
-                count + (character.hexDigitValue?.nonzeroBitCount ?? 0)
-            }
-        }
-        return nil
+        guard let status = ProcFile.contents("/proc/self/status"),
+            let mask = ProcFile.statusField("Cpus_allowed", in: status)
+        else { return nil }
+        return mask.reduce(0) { count, character in count + (character.hexDigitValue?.nonzeroBitCount ?? 0) }
     }
 }
 
