@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import NIOCore
-public import NIOPosix
+import NIOPosix
 import NIOWebSocket
 
 /// Connects to a chat server and runs a session on the connection.

@@ -1,6 +1,6 @@
 public import Logging
 public import NIOCore
-public import NIOPosix
+import NIOPosix
 
 /// What a follower sees: connections, gaps, frames and reconnection attempts, in order.
 public enum FollowEvent: Sendable {

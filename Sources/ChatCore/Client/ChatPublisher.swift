@@ -1,6 +1,6 @@
 public import Logging
 public import NIOCore
-public import NIOPosix
+import NIOPosix
 import Synchronization
 
 /// Sends a stream of messages and returns once the server acknowledged every one, across reconnects.

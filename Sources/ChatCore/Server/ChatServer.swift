@@ -2,7 +2,7 @@ import CoreMetrics
 public import Logging
 public import NIOCore
 import NIOHTTP1
-public import NIOPosix
+import NIOPosix
 import NIOSSL
 import NIOWebSocket
 public import ServiceLifecycle
@@ -14,7 +14,7 @@ public import ServiceLifecycle
 public final class ChatServer: Service {
     private enum Upgraded {
         case websocket(any Channel, ServerConnection, ConnectRequest)
-        case echo(any Channel, ServerConnection)
+        case echo(ServerConnection)
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?)
     }
 
@@ -232,7 +232,7 @@ public final class ChatServer: Service {
                         onSlowConsumer: { metrics.slowConsumersClosed.increment() }
                     )
                     try channel.pipeline.syncOperations.addHandler(connection)
-                    if Self.isEcho(head, configuration) { return Upgraded.echo(channel, connection) }
+                    if Self.isEcho(head, configuration) { return Upgraded.echo(connection) }
                     guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
                         preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
                     }
@@ -268,7 +268,7 @@ public final class ChatServer: Service {
             switch try await upgrade.get() {
             case .websocket(let channel, let connection, let request):
                 await self.serveWebSocket(channel, connection: connection, request: request)
-            case .echo(_, let connection):
+            case .echo(let connection):
                 self.serveEcho(connection)
             case .http(let channel, let head):
                 try await self.serveHTTP(channel, head: head)
@@ -369,7 +369,7 @@ public final class ChatServer: Service {
         // Built when something is logged: an idle connection keeps no metadata of its own.
         let metadata: @Sendable () -> Logger.Metadata = {
             [
-                "chat.peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                "chat.peer": ServerConnection.peer(channel),
                 "chat.room": "\(box.name)", "chat.user": "\(user.name)",
             ]
         }

@@ -15,10 +15,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
 
     /// What the connection does with the client's data frames, set once the client joined.
-    struct Application {
-        var onText: (ByteBuffer) -> Void
-        var onBinary: ((ByteBuffer) -> Void)?
-        var onClosed: (_ sentCloseCode: WebSocketErrorCode?) -> Void
+    struct Application: Sendable {
+        var onText: @Sendable (ByteBuffer) -> Void
+        var onBinary: (@Sendable (ByteBuffer) -> Void)?
+        var onClosed: @Sendable (_ sentCloseCode: WebSocketErrorCode?) -> Void
     }
 
     let eventLoop: any EventLoop
@@ -65,8 +65,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
     private var logger: Logger {
         var logger = self.serverLogger
-        logger[metadataKey: "chat.peer"] = "\(self.context?.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        logger[metadataKey: "chat.peer"] = Self.peer(self.context?.channel)
         return logger
+    }
+
+    /// How logs name the client: its address.
+    static func peer(_ channel: (any Channel)?) -> Logger.MetadataValue {
+        "\(channel?.remoteAddress.map { "\($0)" } ?? "?")"
     }
 
     // MARK: - Any thread
@@ -243,33 +248,30 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         guard case .sendClose(let code) = self.machine.closeRequested(code) else { return }
         self.sentCloseCode = code
         self.writeClose(WireFrame.close(code, reason: reason), dropPending: dropPending, thenClose: false)
-        // A peer that does not read (the usual reason to close it) never lets our close frame out, and
-        // never answers it: after the close timeout the TCP connection is closed regardless.
-        let context = self.context
-        self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) { context?.close(promise: nil) }
     }
 
+    /// Writes the close frame after the backlog (or instead of it); with `thenClose` the TCP connection
+    /// closes once it is out.
     private func writeClose(_ frame: ByteBuffer, dropPending: Bool, thenClose: Bool) {
-        guard !self.closeSent, !self.closed, let writer = self.writer, let context = self.context else { return }
+        guard !self.closeSent, !self.closed, let writer = self.writer else { return }
+        self.closeSent = true
         if dropPending {
             self.backlog = nil
             self.backlogBytes = 0
         }
-        // The close frame goes after the backlog: queue it there when there is one.
-        if var backlog = self.backlog, !dropPending {
-            backlog.append(frame)
-            self.backlog = backlog
-            self.closeSent = true
-            return
+        if self.backlog != nil {
+            // The socket is full: the close frame waits its turn (`writeBacklog`).
+            self.backlog!.append(frame)
+        } else if thenClose {
+            writer.writeAndFlush(NIOAny(frame)).whenComplete { _ in self.context?.close(promise: nil) }
+        } else {
+            writer.writeAndFlush(NIOAny(frame), promise: nil)
         }
-        self.closeSent = true
-        let written = context.eventLoop.makePromise(of: Void.self)
-        writer.writeAndFlush(NIOAny(frame), promise: written)
         self.needsFlush = false
-        if thenClose {
-            written.futureResult.whenComplete { _ in context.close(promise: nil) }
-            let timeout = TimeAmount(self.configuration.closeTimeout)
-            self.eventLoop.scheduleTask(in: timeout) { context.close(promise: nil) }
+        // A peer that does not read (the usual reason to close it) never lets our close frame out, and
+        // never answers it: after the close timeout the TCP connection is closed regardless.
+        self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) {
+            self.context?.close(promise: nil)
         }
     }
 
