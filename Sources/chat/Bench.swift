@@ -128,8 +128,7 @@ struct Bench: AsyncParsableCommand {
                 result = try await runner.run()
             }
         } catch {
-            StandardError.line("chat: error: \(error)")
-            throw ExitCode(ExitStatus.unavailable)
+            throw ExitStatus.report(error)
         }
         if progress != nil { StandardError.write("\r\u{1B}[K") }
         if self.json {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatBench
 import ChatCore
 
 /// The exit codes README.md documents (sysexits.h values where one fits).
@@ -41,6 +42,8 @@ enum ExitStatus {
             return Self.gap
         case is ExpectedReply.TimedOut:
             return Self.timedOut
+        case is BenchRunner.Failure:
+            return Self.unavailable
         default:
             return ExitCode.failure.rawValue
         }

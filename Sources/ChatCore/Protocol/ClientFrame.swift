@@ -83,30 +83,6 @@ private struct RawClientFrame: Decodable {
     var text: String?
     var name: String?
 
-    /// The common case without Foundation: a flat object whose known keys hold strings (or null).
-    /// Nil when anything is unusual, for `JSONDecoder` to judge and explain.
-    init?(fast text: String) {
-        var text = text
-        guard let object = text.withUTF8({ FlatJSONObject.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
-        func field(_ key: String) -> String?? {
-            switch object.value(for: key) {
-            case nil, .null?: return .some(nil)
-            case .string(let value)?: return .some(value)
-            default: return nil
-            }
-        }
-        guard let type = field("type"), let id = field("id"), let body = field("text"), let name = field("name")
-        else { return nil }
-        self.init(type: type, id: id, text: body, name: name)
-    }
-
-    init(type: String?, id: String?, text: String?, name: String?) {
-        self.type = type
-        self.id = id
-        self.text = text
-        self.name = name
-    }
-
     func validated() throws(ServerError) -> ClientFrame {
         func bad(_ message: String) -> ServerError {
             ServerError(code: ChatErrorCode.badRequest, message: message, id: self.id)
@@ -129,5 +105,24 @@ private struct RawClientFrame: Decodable {
         default:
             throw bad("unknown type '\(type)'; expected 'message' or 'nick'")
         }
+    }
+}
+
+extension RawClientFrame {
+    /// The common case without Foundation: a flat object whose known keys hold strings (or null).
+    /// Nil when anything is unusual, for `JSONDecoder` to judge and explain.
+    init?(fast text: String) {
+        var text = text
+        guard let object = text.withUTF8({ FlatJSONObject.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        func field(_ key: String) -> String?? {
+            switch object.value(for: key) {
+            case nil, .null?: return .some(nil)
+            case .string(let value)?: return .some(value)
+            default: return nil
+            }
+        }
+        guard let type = field("type"), let id = field("id"), let body = field("text"), let name = field("name")
+        else { return nil }
+        self.init(type: type, id: id, text: body, name: name)
     }
 }

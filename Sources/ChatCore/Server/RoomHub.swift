@@ -131,7 +131,7 @@ final class RoomHub: Sendable {
                     earlier: earlier
                 )
                 let members = state.room.members
-                let large = members.count > self.configuration.presenceLimit
+                let large = self.isLarge(memberCount: members.count)
                 let welcome = Welcome(
                     room: state.room.name,
                     you: user,
@@ -145,7 +145,6 @@ final class RoomHub: Sendable {
                 )
                 connection.send(ServerFrame.welcome(welcome).encode())
                 for frame in replay.frames { connection.send(frame) }
-                // In a large room joins and leaves are not announced: n members joining would cost n² frames.
                 if !large {
                     let joined = ServerFrame.join(
                         PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
@@ -219,7 +218,7 @@ final class RoomHub: Sendable {
     func leave(_ box: RoomBox, userID: String) {
         self.rooms.withLock { rooms in
             let disposable = box.state.withLock { state in
-                let announce = state.room.members.count <= self.configuration.presenceLimit
+                let announce = !self.isLarge(memberCount: state.room.members.count)
                 state.remove(id: userID)
                 if let user = state.room.leave(id: userID), announce {
                     let event = PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
@@ -239,6 +238,12 @@ final class RoomHub: Sendable {
             rooms.values.flatMap { box in box.state.withLock { Array($0.connections.values) } }
         }
         for connection in connections { connection.requestClose(code, reason: reason) }
+    }
+
+    /// A room over the presence limit does not announce joins and leaves, and its welcome lists only the
+    /// first members: with n members joining, each announced, the room would cost n² frames.
+    private func isLarge(memberCount: Int) -> Bool {
+        memberCount > self.configuration.presenceLimit
     }
 
     private func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
