@@ -26,8 +26,8 @@ enum BenchReport {
         }
         let pace = rate == "max" ? "max rate (window \(window))" : "\(rate) msg/s"
         lines.append(
-            "chat bench \(result.url): \(result.subscribers) subscribers, \(result.publishers) publishers, "
-                + "\(result.rooms) room\(result.rooms == 1 ? "" : "s"), \(pace), \(result.size)-byte texts, \(Self.fixed(duration, 1)) s"
+            "chat bench \(result.url): \(Self.count(result.subscribers, "subscriber")), "
+                + "\(Self.count(result.publishers, "publisher")), \(Self.count(result.rooms, "room")), \(pace), \(result.size)-byte texts, \(Self.fixed(duration, 1)) s"
         )
         line("connections", "\(result.connections) in \(Self.fixed(result.connectSeconds, 2)) s")
         line(
@@ -57,6 +57,9 @@ enum BenchReport {
         if result.closedEarly > 0 { line("closed", "\(result.closedEarly) connections were closed by the server") }
         return lines.joined(separator: "\n")
     }
+
+    /// `1 room`, `2 rooms`.
+    private static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 
     private static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
