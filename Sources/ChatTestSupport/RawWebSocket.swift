@@ -26,6 +26,15 @@ public final class RawWebSocket {
         try await self.send(.text, ByteBuffer(string: text))
     }
 
+    /// Sends text frames with one flush, so they reach the server together (in as few reads as fit).
+    public func sendTexts(_ texts: [String]) async throws {
+        try await self.outbound.write(
+            contentsOf: texts.map {
+                WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: $0))
+            }
+        )
+    }
+
     /// The next frame from the server; nil once the connection is closed.
     public func nextFrame() async throws -> WebSocketFrame? {
         try await self.inbound.next()

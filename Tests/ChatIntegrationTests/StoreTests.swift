@@ -78,13 +78,13 @@ struct StoreTests {
     @Test func aSlowStoreRefusesWithRetryAfterAndSendStillDeliversEverythingInOrder() async throws {
         try await withTemporaryDirectory { directory in
             try await withStore(at: directory.appendingPathComponent("chat.db").path) { store in
-                // A tiny backlog: while a write is on its way to the disk, most other messages are refused.
-                let configuration = ServerConfiguration(rateLimit: 0, storeBacklog: 16)
-                try await withChatServer(configuration, logger: testLogger, store: store) { server in
+                // A backlog of one: a message that comes while another is on its way to the disk is refused.
+                // (With a larger one a fast disk — /tmp on tmpfs — kept up with 50 and nothing was refused.)
+                let tiny = ServerConfiguration(rateLimit: 0, storeBacklog: 1)
+                try await withChatServer(tiny, logger: testLogger, store: store) { server in
                     try await withRawWebSocket(port: server.port, target: "/ws?name=raw") { raw in
-                        for index in 1...50 {
-                            try await raw.sendText(#"{"type":"message","id":"r-\#(index)","text":"x"}"#)
-                        }
+                        // All at once: posted in one burst, faster than any disk can confirm the first.
+                        try await raw.sendTexts((1...50).map { #"{"type":"message","id":"r-\#($0)","text":"x"}"# })
                         var refusal: ServerError?
                         while refusal == nil, let frame = try await raw.nextServerFrame() { refusal = frame.error }
                         #expect(refusal?.code == ChatErrorCode.rateLimited)
@@ -94,6 +94,10 @@ struct StoreTests {
                                 == "the server cannot store messages this fast right now; resend after retryAfter"
                         )
                     }
+                }
+                // Sending through the refusals: a small backlog, and `send`'s resends keep everything in order.
+                let configuration = ServerConfiguration(rateLimit: 0, storeBacklog: 16)
+                try await withChatServer(configuration, logger: testLogger, store: store) { server in
                     let texts = (1...200).map { "line \($0)" }
                     let result = try await ChatPublisher.publish(
                         Lines(texts),
