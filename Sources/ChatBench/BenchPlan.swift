@@ -29,13 +29,16 @@ public struct BenchPlan: Sendable {
     /// How many connection attempts are in flight at once.
     public var connectConcurrency: Int
 
+    /// Messages each publisher keeps in flight with `.max` unless told otherwise.
+    public static let defaultWindow = 256
+
     public init(
         host: String,
         port: Int,
         path: String,
         subscribers: Int = 100,
         publishers: Int = 1,
-        rate: Rate = .max(window: 256),
+        rate: Rate = .max(window: BenchPlan.defaultWindow),
         size: Int = 64,
         duration: Double = 10,
         rooms: Int = 1,

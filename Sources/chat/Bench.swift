@@ -27,26 +27,29 @@ struct Bench: AsyncParsableCommand {
     @Argument(help: "The server's ws:// URL (default: $CHAT_URL, else ws://127.0.0.1:8000/ws).")
     var url: String?
 
+    /// Where the defaults come from: the plan's own, which argument-parser prints.
+    private static let defaults = BenchPlan(host: "127.0.0.1", port: 8000, path: "/ws")
+
     @Option(help: "Receive-only connections.")
-    var subscribers = 100
+    var subscribers = Self.defaults.subscribers
 
     @Option(help: "Sending connections (they receive everything too).")
-    var publishers = 1
+    var publishers = Self.defaults.publishers
 
     @Option(help: "Messages a second in total over all publishers, or 'max' to send as fast as the server takes them.")
     var rate = "max"
 
     @Option(help: "With --rate max: messages each publisher keeps in flight.")
-    var window = 256
+    var window = BenchPlan.defaultWindow
 
     @Option(help: "Bytes of text per message (at least 22, the marker).")
-    var size = 64
+    var size = Self.defaults.size
 
     @Option(help: "Seconds to publish.")
-    var duration = 10.0
+    var duration = Self.defaults.duration
 
     @Option(help: "Rooms to spread the connections over (/ws/ROOM-0, -1, …; /ws/bench-0, … for /ws).")
-    var rooms = 1
+    var rooms = Self.defaults.rooms
 
     @Option(name: .customLong("server-pid"), help: "The server's process id: report its CPU time and memory.")
     var serverPID: Int32?

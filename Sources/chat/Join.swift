@@ -32,7 +32,7 @@ struct Join: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Colour names and states: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    @Option(help: "Colour names and states; auto colours on a terminal unless NO_COLOR is set.")
     var color: ColorChoice = .auto
 
     @OptionGroup var reconnect: ReconnectOptions

@@ -16,14 +16,17 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The address to listen on (default: 127.0.0.1).")
-    var host = "127.0.0.1"
+    /// Where every default comes from: the configuration's own, which argument-parser prints.
+    private static let defaults = ServerConfiguration()
 
-    @Option(help: "The port to listen on; 0 picks a free one (default: 8000).")
-    var port = 8000
+    @Option(help: "The address to listen on.")
+    var host = Self.defaults.host
 
-    @Option(help: "Messages each room keeps for replay (default: 1000).")
-    var history = 1000
+    @Option(help: "The port to listen on; 0 picks a free one.")
+    var port = Self.defaults.port
+
+    @Option(help: "Messages each room keeps for replay.")
+    var history = Self.defaults.historySize
 
     @Option(
         help: ArgumentHelp(
@@ -68,37 +71,36 @@ struct Serve: AsyncParsableCommand {
     )
     var echoPath: String?
 
-    @Option(help: "The largest message text accepted, in bytes (default: 65536).")
-    var maxMessageBytes = 65536
+    @Option(help: "The largest message text accepted, in bytes.")
+    var maxMessageBytes = Self.defaults.maxMessageBytes
 
-    @Option(help: "Messages a second each connection may send on average; 0 turns the limit off (default: 1000).")
-    var rateLimit: Double = 1000
+    @Option(help: "Messages a second each connection may send on average; 0 turns the limit off.")
+    var rateLimit = Self.defaults.rateLimit
 
-    @Option(help: "Messages a connection may send at once above the average (default: 2000).")
-    var burst = 2000
+    @Option(help: "Messages a connection may send at once above the average.")
+    var burst = Self.defaults.burst
 
-    @Option(help: "The most connections served at once; more are answered 503 (default: 10000).")
-    var maxConnections = 10_000
+    @Option(help: "The most connections served at once; more are answered 503.")
+    var maxConnections = Self.defaults.maxConnections
 
     @Option(
         name: .customLong("max-connections-per-ip"),
-        help: "The most connections from one IP address; more are answered 429; 0 for no limit (default: 1000)."
+        help: "The most connections from one IP address; more are answered 429; 0 for no limit."
     )
-    var maxConnectionsPerAddress = 1000
+    var maxConnectionsPerAddress = Self.defaults.maxConnectionsPerAddress
 
     @Option(
         help:
-            "Seconds a client may leave its socket unread (writes to it stalled) before it is closed with 1008 (default: 15)."
+            "Seconds a client may leave its socket unread (writes to it stalled) before it is closed with 1008."
     )
-    var slowConsumerTimeout: Double = 15
+    var slowConsumerTimeout = Self.defaults.slowConsumerTimeout.inSeconds
 
     @Option(
-        help:
-            "The least severe log level written to stderr: trace, debug, info, notice, warning, error or critical (default: notice)."
+        help: "The least severe log level written to stderr."
     )
     var logLevel: Logger.Level = .notice
 
-    @Option(help: "How logs are written to stderr: text, or json (one object per line) (default: text).")
+    @Option(help: "How logs are written to stderr; json is one object per line.")
     var logFormat: LogFormat = .text
 
     func validate() throws {
@@ -123,7 +125,7 @@ struct Serve: AsyncParsableCommand {
         guard self.slowConsumerTimeout > 0, self.slowConsumerTimeout.isFinite else {
             throw ValidationError("--slow-consumer-timeout must be more than 0.")
         }
-        let frameLimit = ServerConfiguration().maxFrameBytes
+        let frameLimit = Self.defaults.maxFrameBytes
         guard (1...(frameLimit - 4096)).contains(self.maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be from 1 to \(frameLimit - 4096).")
         }
