@@ -60,6 +60,9 @@ package enum WebSocketConnector {
                         return handshake.outcome
                     }
                 }
+        } catch  where NetworkErrorText.isReset(error) {
+            // Reset as soon as it was accepted: the same as a reset before the answer, and said the same way.
+            throw ChatClientError.unreachable(authority, WebSocketHandshakeHandler.Failure.lost(error).description)
         } catch {
             throw ChatClientError.unreachable(authority, NetworkErrorText.describe(error))
         }
@@ -67,7 +70,8 @@ package enum WebSocketConnector {
         do {
             result = try await outcome.get()
         } catch let failure as WebSocketHandshakeHandler.Failure where failure.closedEarly {
-            throw ChatClientError.connectionLost(failure.description)
+            // Like a refused connection: the server (or a proxy in front of it) is there but not serving.
+            throw ChatClientError.unreachable(authority, failure.description)
         } catch let error as NIOSSLExtraError where error == .failedToValidateHostname {
             throw ChatClientError.untrusted(
                 "\(scheme)://\(authority)",

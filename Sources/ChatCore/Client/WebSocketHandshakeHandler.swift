@@ -22,8 +22,24 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     /// A handshake that went wrong before any answer could be read.
     struct Failure: Error, CustomStringConvertible {
         var description: String
-        /// The connection closed before the server answered (a server restarting, say): worth a retry.
+        /// The connection closed or was reset before the server answered (a server restarting, a load
+        /// balancer without a backend): a lost connection like any other, worth a retry.
         var closedEarly = false
+
+        /// The connection ended (EOF) before the `101`.
+        static let closed = Failure(
+            description: "the server closed the connection before the WebSocket handshake finished",
+            closedEarly: true
+        )
+
+        /// A read or write failed (reset, broken pipe) before the `101`.
+        static func lost(_ error: any Error) -> Failure {
+            let reason =
+                NetworkErrorText.isReset(error)
+                ? "the connection was reset before the WebSocket handshake finished"
+                : "the connection failed before the WebSocket handshake finished: \(NetworkErrorText.describe(error))"
+            return Failure(description: reason, closedEarly: true)
+        }
     }
 
     private static let maxHeadBytes = 16 * 1024
@@ -34,6 +50,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     private var buffer = ByteBuffer()
     private var refusal: (status: Int, contentLength: Int?)?
     private var done = false
+    private var writeError: (any Error)?
 
     /// The outcome, once the server has answered.
     var outcome: EventLoopFuture<Outcome> { self.promise.futureResult }
@@ -64,7 +81,11 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
             bytes.writeString("\(name): \(value)\r\n")
         }
         bytes.writeString("\r\n")
-        context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: nil)
+        // A reset can end the connection through the failed write rather than a read: the reason is kept
+        // for `channelInactive`, which then reports a reset rather than a plain close.
+        context.writeAndFlush(Self.wrapOutboundOut(bytes)).assumeIsolated().whenFailure { error in
+            self.writeError = error
+        }
         context.fireChannelActive()
     }
 
@@ -101,9 +122,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
             self.completeRefusal(context: context, status: refusal.status)
         } else if !self.done {
             self.done = true
-            self.promise.fail(
-                Failure(description: "the server closed the connection during the handshake", closedEarly: true)
-            )
+            self.promise.fail(self.writeError.map(Failure.lost) ?? Failure.closed)
         }
         context.fireChannelInactive()
     }
@@ -112,14 +131,16 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         // A connection that failed before the handshake (refused, timed out) still answers the promise.
         if !self.done {
             self.done = true
-            self.promise.fail(Failure(description: "the connection closed during the handshake", closedEarly: true))
+            self.promise.fail(Failure.closed)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !self.done {
             self.done = true
-            self.promise.fail(error)
+            // A socket error before the answer is the network's doing, not the server's protocol; TLS
+            // errors keep their own type for the connector to explain.
+            self.promise.fail(error is IOError || error is ChannelError ? Failure.lost(error) : error)
             context.close(promise: nil)
         }
     }

@@ -9,6 +9,14 @@ import Darwin
 
 /// Network errors as the few words a user needs (`connection refused`, `address already in use`).
 enum NetworkErrorText {
+    /// Whether `error` is the peer resetting the connection (ECONNRESET), however NIO wrapped it.
+    static func isReset(_ error: any Error) -> Bool {
+        if let error = error as? NIOConnectionError {
+            return error.connectionErrors.contains { Self.isReset($0.error) }
+        }
+        return (error as? IOError)?.errnoCode == ECONNRESET
+    }
+
     /// A short reason: "connection refused" rather than NIO's full error text.
     static func describe(_ error: any Error) -> String {
         if let error = error as? NIOConnectionError {
