@@ -234,7 +234,7 @@ struct BadInputTests {
         try await withChatServer { server in
             let huge = "GET /ws HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n"
             let response = try await rawHTTPExchange(port: server.port, request: huge)
-            #expect(httpStatus(response) == 400)
+            #expect(httpStatus(response) == 431)
             let health = try await rawHTTPExchange(
                 port: server.port,
                 request: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"

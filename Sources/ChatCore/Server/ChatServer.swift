@@ -191,7 +191,10 @@ public final class ChatServer: Service {
                 // Only a valid chat path with valid parameters (or the echo path), the token and an allowed
                 // origin upgrade; the rest is answered over HTTP (404, 400, 401, 403).
                 let allowed: Bool
-                if Self.isEcho(head, configuration) {
+                if UpgradeRequirements.refusal(for: head) != nil {
+                    // Not a real HTTP/1.1 GET handshake (RFC 6455 §4.2.1): HTTPResponder says what is wrong.
+                    allowed = false
+                } else if Self.isEcho(head, configuration) {
                     allowed =
                         configuration.accessPolicy.check(head, queryToken: ConnectRequest.queryToken(head.uri)) == nil
                 } else if case .success(let request)? = ConnectRequest.parse(uri: head.uri) {
@@ -252,6 +255,13 @@ public final class ChatServer: Service {
                 }
             }
         )
+        // Before the HTTP decoder (and after TLS): the head is bounded while it is read, not once it is in.
+        try channel.pipeline.syncOperations.addHandler(
+            RequestHeadLimiter(
+                maxBytes: configuration.maxRequestHeadBytes,
+                maxLines: configuration.maxRequestHeadLines
+            )
+        )
         let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
             configuration: .init(upgradeConfiguration: upgradeConfiguration)
         )
@@ -294,21 +304,16 @@ public final class ChatServer: Service {
                 }
             }
             guard let head else { return }
-            var answer = HTTPResponder.response(
+            let answer = HTTPResponder.response(
                 for: head,
                 policy: self.configuration.accessPolicy,
                 echoPath: self.configuration.echoPath
-            )
-            if ConnectRequest.split(head.uri).path == "/metrics" {
+            ) {
                 let levels = self.hub.levels
-                answer = HTTPResponder.Answer(
-                    status: .ok,
-                    body: self.hub.metrics.render(
-                        connections: self.channels.count,
-                        rooms: levels.rooms,
-                        historyMessages: levels.history
-                    ),
-                    contentType: "text/plain; version=0.0.4; charset=utf-8"
+                return self.hub.metrics.render(
+                    connections: self.channels.count,
+                    rooms: levels.rooms,
+                    historyMessages: levels.history
                 )
             }
             // Every response says `Connection: close`, so there is one request per connection.

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers the plain HTTP requests of the server: the web page, `/healthz`, and the errors for everything
-/// that is not a WebSocket upgrade to a chat endpoint.
+/// Answers the plain HTTP requests of the server: the web page, `/healthz`, `/metrics`, and the errors for
+/// everything that is not a WebSocket upgrade to a chat endpoint.
 enum HTTPResponder {
     typealias Outbound = NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
 
@@ -20,21 +20,38 @@ enum HTTPResponder {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
         + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-    /// The status and body for a request that was not upgraded.
+    /// The answer for a request that was not upgraded.
+    /// - Parameters:
+    ///   - head: The request.
+    ///   - policy: The token and origin rules of WebSocket endpoints.
+    ///   - echoPath: The raw echo endpoint's path, if the server has one.
+    ///   - metrics: Renders `/metrics` (only called for that path).
     static func response(
         for head: HTTPRequestHead,
         policy: AccessPolicy,
-        echoPath: String?
+        echoPath: String?,
+        metrics: () -> String
     ) -> Answer {
         let (path, _) = ConnectRequest.split(head.uri)
         if let page = Self.page(path) {
-            guard head.method == .GET || head.method == .HEAD else {
-                return Answer(status: .methodNotAllowed, body: "use GET\n")
-            }
-            return page
+            return Self.methodNotAllowed(head, allow: [.GET, .HEAD]) ?? page
         }
-        let (status, body) = Self.plainResponse(for: head, path: path, policy: policy, echoPath: echoPath)
-        return Answer(status: status, body: body)
+        switch path {
+        case "/metrics":
+            return Self.methodNotAllowed(head, allow: [.GET, .HEAD])
+                ?? Answer(status: .ok, body: metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        case "/healthz":
+            return Self.methodNotAllowed(head, allow: [.GET, .HEAD]) ?? Answer(status: .ok, body: "ok\n")
+        case "/access":
+            // For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
+            return Self.methodNotAllowed(head, allow: [.GET, .HEAD])
+                ?? Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))
+                ?? Answer(status: .ok, body: "ok\n")
+        case "/favicon.ico":
+            return Self.methodNotAllowed(head, allow: [.GET, .HEAD]) ?? Answer(status: .noContent, body: "")
+        default:
+            return Self.webSocketEndpoint(head, path: path, policy: policy, echoPath: echoPath)
+        }
     }
 
     /// The page and its two files; nil for other paths.
@@ -61,47 +78,63 @@ enum HTTPResponder {
         )
     }
 
-    private static func plainResponse(
-        for head: HTTPRequestHead,
+    /// A chat or echo path that was not upgraded: why not, in the order a client can fix it.
+    private static func webSocketEndpoint(
+        _ head: HTTPRequestHead,
         path: Substring,
         policy: AccessPolicy,
         echoPath: String?
-    ) -> (HTTPResponseStatus, String) {
-        if path == "/healthz" {
-            guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, "use GET\n") }
-            return (.ok, "ok\n")
-        }
-        if path == "/access" {
-            // For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
-            return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri))) ?? (.ok, "ok\n")
-        }
-        if path == "/favicon.ico" {
-            return (.noContent, "")
-        }
+    ) -> Answer {
+        let request: ConnectRequest?
         if let echoPath, path == echoPath {
-            return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))
-                ?? (.upgradeRequired, "this is a WebSocket echo endpoint; connect with a WebSocket client\n")
+            request = nil
+        } else {
+            switch ConnectRequest.parse(uri: head.uri) {
+            case .none:
+                return Answer(status: .notFound, body: "not found; the chat endpoint is /ws or /ws/ROOM\n")
+            case .failure(let rejection)?:
+                return Self.methodNotAllowed(head, allow: [.GET])
+                    ?? Answer(status: rejection.status, body: rejection.message + "\n")
+            case .success(let parsed)?:
+                request = parsed
+            }
         }
-        switch ConnectRequest.parse(uri: head.uri) {
-        case .none:
-            return (.notFound, "not found; the chat endpoint is /ws or /ws/ROOM\n")
-        case .failure(let rejection)?:
-            return (rejection.status, rejection.message + "\n")
-        case .success(let request)?:
-            if let denial = Self.denial(policy.check(head, queryToken: request.token)) { return denial }
-            // A valid chat path without a (valid) WebSocket upgrade.
-            return (.upgradeRequired, "this is a WebSocket endpoint; connect with a WebSocket client\n")
+        if let refusal = UpgradeRequirements.refusal(for: head),
+            UpgradeRequirements.asksForUpgrade(head) || refusal.status == .methodNotAllowed
+        {
+            return Answer(
+                status: refusal.status,
+                body: refusal.message + "\n",
+                headers: refusal.headers.map { ($0.name, $0.value) }
+            )
         }
+        let queryToken = request?.token ?? ConnectRequest.queryToken(head.uri)
+        if let denial = Self.denial(policy.check(head, queryToken: queryToken)) { return denial }
+        // A valid endpoint without a (valid) WebSocket upgrade.
+        let what = request == nil ? "a WebSocket echo endpoint" : "a WebSocket endpoint"
+        return Answer(status: .upgradeRequired, body: "this is \(what); connect with a WebSocket client\n")
     }
 
-    private static func denial(_ denial: AccessPolicy.Denial?) -> (HTTPResponseStatus, String)? {
+    /// `405` with the methods `Allow`ed, when `head`'s method is not among them.
+    private static func methodNotAllowed(_ head: HTTPRequestHead, allow: [HTTPMethod]) -> Answer? {
+        guard !allow.contains(head.method) else { return nil }
+        let names = allow.map(\.rawValue).joined(separator: ", ")
+        return Answer(status: .methodNotAllowed, body: "use \(names)\n", headers: [("Allow", names)])
+    }
+
+    private static func denial(_ denial: AccessPolicy.Denial?) -> Answer? {
         switch denial {
         case .unauthorized?:
-            return (.unauthorized, "a valid token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n")
+            return Answer(
+                status: .unauthorized,
+                body: "a valid token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n",
+                headers: [("WWW-Authenticate", "Bearer realm=\"chat\"")]
+            )
         case .forbiddenOrigin(let origin)?:
-            return (
-                .forbidden,
-                "pages from \(TerminalSanitizer.sanitize(origin)) may not connect; the server allows them with --allow-origin\n"
+            return Answer(
+                status: .forbidden,
+                body:
+                    "pages from \(TerminalSanitizer.sanitize(origin)) may not connect; the server allows them with --allow-origin\n"
             )
         case nil:
             return nil
@@ -118,10 +151,8 @@ enum HTTPResponder {
         headers.add(name: "Connection", value: "close")
         headers.add(name: "Cache-Control", value: "no-store")
         if status == .upgradeRequired {
+            // RFC 9110 §15.5.22: a 426 names the protocol to upgrade to.
             headers.add(name: "Upgrade", value: "websocket")
-        }
-        if status == .unauthorized {
-            headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"chat\"")
         }
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         if headOnly {

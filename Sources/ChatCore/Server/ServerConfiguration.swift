@@ -30,6 +30,10 @@ public struct ServerConfiguration: Sendable {
     public var maxConnectionsPerAddress: Int
     /// How long a new connection may take to send its request head; slower ones are closed.
     public var handshakeTimeout: Duration
+    /// The most bytes a request head may have (request line and headers); a larger one gets `431`.
+    public var maxRequestHeadBytes: Int
+    /// The most lines a request head may have, the request line included; more get `431`.
+    public var maxRequestHeadLines: Int
     /// How long to wait for the peer's close frame after sending ours.
     public var closeTimeout: Duration
     /// How long a graceful shutdown waits for connections before closing them hard.
@@ -66,6 +70,8 @@ public struct ServerConfiguration: Sendable {
         maxConnections: Int = 10_000,
         maxConnectionsPerAddress: Int = 1000,
         handshakeTimeout: Duration = .seconds(10),
+        maxRequestHeadBytes: Int = 16 * 1024,
+        maxRequestHeadLines: Int = 100,
         closeTimeout: Duration = .seconds(2),
         shutdownTimeout: Duration = .seconds(3),
         storeBacklog: Int = 50_000,
@@ -90,6 +96,8 @@ public struct ServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.handshakeTimeout = handshakeTimeout
+        self.maxRequestHeadBytes = maxRequestHeadBytes
+        self.maxRequestHeadLines = maxRequestHeadLines
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
         self.storeBacklog = storeBacklog
