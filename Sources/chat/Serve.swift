@@ -90,8 +90,24 @@ struct Serve: AsyncParsableCommand {
     var maxConnectionsPerAddress = Self.defaults.maxConnectionsPerAddress
 
     @Option(
+        help: ArgumentHelp(
+            "What one client's unsent messages may hold (K, M, G suffixes); past it the room waits for the client to catch up, and closes it with 1008 if it stops reading.",
+            valueName: "bytes"
+        )
+    )
+    var maxClientBacklog = ByteCount(bytes: Self.defaults.maxClientBacklog)
+
+    @Option(
+        help: ArgumentHelp(
+            "What all clients' unsent messages may hold together; past it the largest backlogs of clients that stopped reading are closed first with 1008.",
+            valueName: "bytes"
+        )
+    )
+    var maxTotalBacklog = ByteCount(bytes: Self.defaults.maxTotalBacklog)
+
+    @Option(
         help:
-            "Seconds a client may leave its socket unread (writes to it stalled) before it is closed with 1008."
+            "Seconds a client may leave its socket unread (writes to it stalled), or stay past --max-client-backlog, before it is closed with 1008."
     )
     var slowConsumerTimeout = Self.defaults.slowConsumerTimeout.inSeconds
 
@@ -122,6 +138,9 @@ struct Serve: AsyncParsableCommand {
         guard self.maxConnectionsPerAddress >= 0 else {
             throw ValidationError("--max-connections-per-ip must be 0 or more.")
         }
+        guard self.maxClientBacklog.bytes >= 4096, self.maxTotalBacklog.bytes >= self.maxClientBacklog.bytes else {
+            throw ValidationError("--max-client-backlog must be 4K or more, and --max-total-backlog at least as much.")
+        }
         guard self.slowConsumerTimeout > 0, self.slowConsumerTimeout.isFinite else {
             throw ValidationError("--slow-consumer-timeout must be more than 0.")
         }
@@ -151,6 +170,8 @@ struct Serve: AsyncParsableCommand {
             maxConnections: self.maxConnections
         )
         configuration.maxConnectionsPerAddress = self.maxConnectionsPerAddress
+        configuration.maxClientBacklog = self.maxClientBacklog.bytes
+        configuration.maxTotalBacklog = self.maxTotalBacklog.bytes
         configuration.echoPath = self.echoPath
         if let certificate = self.tlsCert, let key = self.tlsKey {
             do {

@@ -145,7 +145,7 @@ struct BadInputTests {
 
     @Test(.timeLimit(.minutes(2)))
     func aClientThatNeverReadsIsDroppedAndTheOthersGetEverything() async throws {
-        let configuration = ServerConfiguration(outboundQueueBytes: 512 << 10)
+        let configuration = ServerConfiguration(maxClientBacklog: 512 << 10)
         try await withChatServer(configuration) { server in
             try await ChatClient.withSession(server.client("reader"), logger: testLogger) { reader in
                 try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) {
@@ -181,10 +181,10 @@ struct BadInputTests {
     }
 
     @Test(.timeLimit(.minutes(2)))
-    func aClientThatStopsReadingIsClosedAfterTheStallTimeoutWhateverItsQueue() async throws {
+    func aClientThatStopsReadingIsClosedAfterTheStallTimeoutWhateverItsBacklogBound() async throws {
         // A queue bound far above what is sent: only the stall detection can close the sleeper. The timeout
         // leaves room for readers that are merely slow while the whole suite runs in parallel.
-        let configuration = ServerConfiguration(outboundQueueBytes: 256 << 20, slowConsumerTimeout: .seconds(3))
+        let configuration = ServerConfiguration(maxClientBacklog: 256 << 20, slowConsumerTimeout: .seconds(3))
         try await withChatServer(configuration) { server in
             try await ChatClient.withSession(server.client("reader"), logger: testLogger) { reader in
                 try await withRawWebSocket(port: server.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) {

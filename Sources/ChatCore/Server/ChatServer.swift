@@ -26,6 +26,7 @@ public final class ChatServer: Service {
     private let store: MessageStore?
     private let channels = ChannelRegistry()
     private let queues = DeliveryQueues()
+    private let budget: BacklogBudget
 
     /// Creates a server.
     /// - Parameters:
@@ -47,6 +48,10 @@ public final class ChatServer: Service {
         self.store = store
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
+        self.budget = BacklogBudget(
+            limit: configuration.maxTotalBacklog,
+            progressGrace: TimeAmount(configuration.slowReaderGrace)
+        )
         if let store {
             self.hub = RoomHub(
                 configuration: configuration,
@@ -113,6 +118,7 @@ public final class ChatServer: Service {
         let configuration = self.configuration
         let channels = self.channels
         let queues = self.queues
+        let budget = self.budget
         let logger = self.logger
         let metrics = self.hub.metrics
         do {
@@ -149,6 +155,7 @@ public final class ChatServer: Service {
                             channel,
                             configuration: configuration,
                             queue: queues.queue(for: channel.eventLoop),
+                            budget: budget,
                             logger: logger,
                             metrics: metrics
                         )
@@ -177,6 +184,7 @@ public final class ChatServer: Service {
         _ channel: any Channel,
         configuration: ServerConfiguration,
         queue: DeliveryQueue,
+        budget: BacklogBudget,
         logger: Logger,
         metrics: ServerMetrics
     ) throws -> EventLoopFuture<Upgraded> {
@@ -232,6 +240,7 @@ public final class ChatServer: Service {
                         queue: queue,
                         configuration: configuration,
                         logger: logger,
+                        budget: budget,
                         onSlowConsumer: { metrics.slowConsumersClosed.increment() }
                     )
                     try channel.pipeline.syncOperations.addHandler(connection)
@@ -313,7 +322,8 @@ public final class ChatServer: Service {
                 return self.hub.metrics.render(
                     connections: self.channels.count,
                     rooms: levels.rooms,
-                    historyMessages: levels.history
+                    historyMessages: levels.history,
+                    backlogBytes: self.budget.usedBytes
                 )
             }
             // Every response says `Connection: close`, so there is one request per connection.
@@ -321,8 +331,8 @@ public final class ChatServer: Service {
         }
     }
 
-    /// For a resume older than the room's history: the messages the store still has, within half the
-    /// client's outbound queue. Empty without a store, when the history suffices, or when reading fails
+    /// For a resume older than the room's history: the messages the store still has, within
+    /// `maxReadBackBytes`. Empty without a store, when the history suffices, or when reading fails
     /// (the client is then told it was not recovered, as without a store).
     private func readBack(for request: ConnectRequest) async -> [Room.StoredMessage] {
         guard let store = self.store, let seqs = self.hub.missing(for: request) else { return [] }
@@ -330,7 +340,7 @@ public final class ChatServer: Service {
             return try await store.messages(
                 room: request.room,
                 seqs: seqs,
-                maxBytes: self.configuration.outboundQueueBytes / 2
+                maxBytes: self.configuration.maxReadBackBytes
             )
         } catch {
             self.logger.error(
@@ -401,7 +411,8 @@ public final class ChatServer: Service {
                             ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
                         ) { $1 }
                     )
-                }
+                },
+                onBehind: { behind in hub.member(user.id, in: box, isBehind: behind) }
             )
         )
     }

@@ -17,6 +17,11 @@ final class RoomHub: Sendable {
             var connections: [String: ServerConnection] = [:]
             /// The same connections grouped by event loop: a broadcast is one queue append per loop.
             var groups: [Group] = []
+            /// Members whose backlog passed `maxClientBacklog`: while there are any, the room reads nothing
+            /// more from its publishers, so a reader that keeps reading catches up instead of being dropped.
+            var behind: Set<String> = []
+            /// Members whose reading was paused for the members behind, to resume when they caught up.
+            var paused: Set<String> = []
 
             mutating func add(_ connection: ServerConnection, id: String) {
                 self.connections[id] = connection
@@ -28,11 +33,31 @@ final class RoomHub: Sendable {
             }
 
             mutating func remove(id: String) {
+                self.paused.remove(id)
+                self.setBehind(id, false)
                 guard let connection = self.connections.removeValue(forKey: id),
                     let index = self.groups.firstIndex(where: { $0.queue === connection.queue })
                 else { return }
                 self.groups[index].members.removeAll { $0 === connection }
                 if self.groups[index].members.isEmpty { self.groups.remove(at: index) }
+            }
+
+            /// Marks member `id` as behind or caught up; once nobody is behind, paused members read again.
+            mutating func setBehind(_ id: String, _ behind: Bool) {
+                if behind {
+                    // Only a member can hold the room: one that left meanwhile must not pause it for good.
+                    if self.connections[id] != nil { self.behind.insert(id) }
+                    return
+                }
+                guard self.behind.remove(id) != nil, self.behind.isEmpty else { return }
+                for paused in self.paused { self.connections[paused]?.resumeReading() }
+                self.paused.removeAll()
+            }
+
+            /// Whether member `id`, who just posted, must stop reading until the members behind caught up.
+            mutating func mustPause(_ id: String) -> Bool {
+                guard !self.behind.isEmpty, self.connections[id] != nil else { return false }
+                return self.paused.insert(id).inserted
             }
 
             /// Queues one encoded frame for every member.
@@ -161,9 +186,11 @@ final class RoomHub: Sendable {
     /// Posts a message: acks it to the sender (when it has an id) and broadcasts it to the room, sender included.
     /// A resent id is acknowledged again with its first seq and not broadcast twice. With a store, both wait
     /// until the message is durable (`confirm(_:)`).
-    func post(in box: RoomBox, from userID: String, id: String?, text: String) {
+    /// - Returns: Whether the sender must stop reading (`ServerConnection.pauseReading()`) because a member
+    ///   of the room is behind; the room resumes it once nobody is.
+    func post(in box: RoomBox, from userID: String, id: String?, text: String) -> Bool {
         box.state.withLock { state in
-            guard let user = state.room.members.first(where: { $0.id == userID }) else { return }
+            guard let user = state.room.members.first(where: { $0.id == userID }) else { return false }
             self.metrics.messagesReceived.increment()
             switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
             case .posted(let stored):
@@ -178,7 +205,15 @@ final class RoomHub: Sendable {
             case .duplicateUnconfirmed:
                 break
             }
+            guard state.mustPause(userID) else { return false }
+            self.metrics.publishersPaused.increment()
+            return true
         }
+    }
+
+    /// Member `userID`'s backlog passed its bound (`behind`), or it caught up.
+    func member(_ userID: String, in box: RoomBox, isBehind behind: Bool) {
+        box.state.withLock { $0.setBehind(userID, behind) }
     }
 
     /// The store has written `batch`: its messages become visible — acked to whoever waits, broadcast, replayable.

@@ -16,10 +16,20 @@ public struct ServerConfiguration: Sendable {
     public var maxMessageBytes: Int
     /// The largest WebSocket frame read at all; a larger one closes the connection with 1009.
     public var maxFrameBytes: Int
-    /// Bytes a connection may have waiting to be written before it is closed as too slow.
-    public var outboundQueueBytes: Int
-    /// How long writes to a client may make no progress (it stopped reading) before it is closed.
+    /// What one connection's unwritten frames may pin (bookkeeping included) before it is behind: its
+    /// room then stops reading from publishers until it catches up, so readers lose nothing.
+    public var maxClientBacklog: Int
+    /// What all connections' unwritten frames may pin together; past it the largest backlogs of clients
+    /// that stopped reading are closed first.
+    public var maxTotalBacklog: Int
+    /// How long writes to a client may make no progress (it stopped reading) before it is closed; also
+    /// how long a client may stay behind (see `maxClientBacklog`) before it is closed.
     public var slowConsumerTimeout: Duration
+    /// How long a client that is behind may go without reading anything before it is closed: its room
+    /// is waiting for it.
+    public var slowReaderGrace: Duration
+    /// The most bytes of stored messages read back at once for a resume older than the history.
+    public var maxReadBackBytes: Int
     /// How often the server pings each client.
     public var pingInterval: Duration
     /// How long a client may take to answer a ping before it is dropped.
@@ -63,8 +73,11 @@ public struct ServerConfiguration: Sendable {
         burst: Int = 2000,
         maxMessageBytes: Int = 64 * 1024,
         maxFrameBytes: Int = 1024 * 1024,
-        outboundQueueBytes: Int = 16 * 1024 * 1024,
+        maxClientBacklog: Int = 1024 * 1024,
+        maxTotalBacklog: Int = 256 * 1024 * 1024,
         slowConsumerTimeout: Duration = .seconds(15),
+        slowReaderGrace: Duration = .seconds(1),
+        maxReadBackBytes: Int = 8 * 1024 * 1024,
         pingInterval: Duration = .seconds(25),
         pongTimeout: Duration = .seconds(10),
         maxConnections: Int = 10_000,
@@ -89,8 +102,11 @@ public struct ServerConfiguration: Sendable {
         self.burst = burst
         self.maxMessageBytes = maxMessageBytes
         self.maxFrameBytes = maxFrameBytes
-        self.outboundQueueBytes = outboundQueueBytes
+        self.maxClientBacklog = maxClientBacklog
+        self.maxTotalBacklog = maxTotalBacklog
         self.slowConsumerTimeout = slowConsumerTimeout
+        self.slowReaderGrace = slowReaderGrace
+        self.maxReadBackBytes = maxReadBackBytes
         self.pingInterval = pingInterval
         self.pongTimeout = pongTimeout
         self.maxConnections = maxConnections

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// One upgraded WebSocket connection on the server, as a channel handler: no task, no stream, no lock.
 ///
@@ -8,10 +9,11 @@ import NIOWebSocket
 /// (after validation and aggregation); outbound frames are already encoded (`WireFrame`) and go in through
 /// `WireWriter`, next to the head, so a broadcast's one buffer reaches every socket unchanged. Frames for
 /// this connection arrive through its loop's `DeliveryQueue`, which keeps their order and flushes once
-/// per tick. While the socket is not writable, frames wait in a bounded backlog: a reader that keeps
-/// reading never loses one, a client that stops reading (backlog over `outboundQueueBytes`, or no
-/// progress for `slowConsumerTimeout`) is closed with 1008.
-final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
+/// per tick. While the socket is not writable, frames wait in a backlog (`OutboundBacklog`): a reader that
+/// keeps reading never loses one — past `maxClientBacklog` its room waits for it — while a client that
+/// stops reading is closed with 1008 (no progress for `slowConsumerTimeout`; or, once behind, for
+/// `slowReaderGrace`; or when the server's `BacklogBudget` is spent and its backlog is among the largest).
+final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
 
     /// What the connection does with the client's data frames, set once the client joined.
@@ -19,6 +21,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         var onText: @Sendable (ByteBuffer) -> Void
         var onBinary: (@Sendable (ByteBuffer) -> Void)?
         var onClosed: @Sendable (_ sentCloseCode: WebSocketErrorCode?) -> Void
+        /// The connection fell behind (true) or caught up (false): its room holds its publishers meanwhile.
+        var onBehind: @Sendable (_ behind: Bool) -> Void = { _ in }
     }
 
     let eventLoop: any EventLoop
@@ -29,6 +33,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// connection does not carry its own copy of the metadata.
     private let serverLogger: Logger
     private let onSlowConsumer: @Sendable () -> Void
+    private let budget: BacklogBudget
+    // Read by the budget from any thread; written on `eventLoop`.
+    private let pinned = Atomic<Int>(0)
+    private let stalledSince = Atomic<UInt64>(.max)
 
     // Everything below is touched only on `eventLoop`.
     private var context: ChannelHandlerContext?
@@ -38,9 +46,11 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Data frames that arrived before `attach` (the client spoke before its join completed).
     private var early: [WebSocketFrame] = []
     private var earlyBytes = 0
-    /// Frames waiting for the socket to become writable, and their bytes.
-    private var backlog: CircularBuffer<ByteBuffer>?
-    private var backlogBytes = 0
+    /// Frames waiting for the socket to become writable.
+    private var backlog: OutboundBacklog
+    private var backlogTimer: Scheduled<Void>?
+    /// The room asked this connection to stop reading (it waits for a member that fell behind).
+    private var readingPaused = false
     private var needsFlush = false
     /// Set once a close frame was written: nothing may follow it (RFC 6455 §5.5.1).
     private var closeSent = false
@@ -54,13 +64,20 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         queue: DeliveryQueue,
         configuration: ServerConfiguration,
         logger: Logger,
+        budget: BacklogBudget,
         onSlowConsumer: @escaping @Sendable () -> Void = {}
     ) {
         self.eventLoop = eventLoop
         self.queue = queue
         self.configuration = configuration
         self.serverLogger = logger
+        self.budget = budget
         self.onSlowConsumer = onSlowConsumer
+        self.backlog = OutboundBacklog(
+            limit: configuration.maxClientBacklog,
+            progressGrace: TimeAmount(configuration.slowReaderGrace),
+            catchUpTimeout: TimeAmount(configuration.slowConsumerTimeout)
+        )
     }
 
     private var logger: Logger {
@@ -90,6 +107,35 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// Stops reading the client's frames until `resumeReading()`: its room waits for a slow member. On the loop.
+    func pauseReading() {
+        self.eventLoop.preconditionInEventLoop()
+        guard !self.readingPaused, let channel = self.context?.channel else { return }
+        self.readingPaused = true
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
+    /// Reads the client's frames again (from any thread).
+    func resumeReading() {
+        self.eventLoop.execute {
+            guard self.readingPaused else { return }
+            self.readingPaused = false
+            self.context?.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+    }
+
+    // MARK: - BacklogBudget.Member (any thread)
+
+    var pinnedBacklogBytes: Int { self.pinned.load(ordering: .relaxed) }
+    var stalledSinceNanoseconds: UInt64 { self.stalledSince.load(ordering: .relaxed) }
+
+    func evictForBudget() {
+        self.eventLoop.execute {
+            guard !self.backlog.isEmpty else { return }
+            self.evictSlowConsumer(reason: "the server's backlog budget is spent and this backlog is among the largest")
+        }
+    }
+
     /// Starts serving the client's frames with `application` (those that arrived early first).
     func attach(_ application: Application) {
         self.eventLoop.execute {
@@ -98,6 +144,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             self.application = application
+            // A welcome and replay larger than the socket can put it behind before it had an application.
+            if self.backlog.isBehind { application.onBehind(true) }
             let early = self.early
             self.early = []
             self.earlyBytes = 0
@@ -131,11 +179,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         guard context.channel.isWritable else {
-            self.startStallTimer()
+            self.socketStalled()
             return
         }
         self.stallTimer?.cancel()
         self.stallTimer = nil
+        self.backlog.socketDrained()
+        self.stalledSince.store(.max, ordering: .relaxed)
         self.writeBacklog()
     }
 
@@ -144,7 +194,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.machine.channelClosed()
         self.pingTimer?.cancel()
         self.stallTimer?.cancel()
-        self.backlog = nil
+        self.backlogTimer?.cancel()
+        self.dropBacklog()
         self.application?.onClosed(self.sentCloseCode)
         self.application = nil
         self.context = nil
@@ -207,20 +258,58 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         guard !self.closeSent, !self.closed, let writer = self.writer, let channel = self.context?.channel else {
             return false
         }
-        if self.backlog == nil && channel.isWritable {
+        if self.backlog.isEmpty && channel.isWritable {
             writer.write(NIOAny(frame), promise: nil)
             defer { self.needsFlush = true }
             return !self.needsFlush
         }
-        // The socket is full: keep the frame, within bounds.
-        guard self.backlogBytes + frame.readableBytes <= self.configuration.outboundQueueBytes else {
-            self.evictSlowConsumer(reason: "outbound queue full")
-            return false
-        }
-        self.backlog = self.backlog ?? CircularBuffer(initialCapacity: 64)
-        self.backlog!.append(frame)
-        self.backlogBytes += frame.readableBytes
+        // The socket is full: keep the frame, and count what it pins.
+        self.keep(frame)
         return false
+    }
+
+    private func keep(_ frame: ByteBuffer) {
+        if self.backlog.isEmpty { self.budget.list(self) }
+        let now = self.eventLoop.now
+        let appended = self.backlog.append(frame, now: now)
+        let cost = OutboundBacklog.cost(of: frame)
+        self.pinned.wrappingAdd(cost, ordering: .relaxed)
+        if appended == .fellBehind {
+            self.logger.debug("client fell behind", metadata: ["chat.backlog": "\(self.backlog.pinnedBytes)"])
+            self.application?.onBehind(true)
+            self.reviewBacklog()
+        }
+        self.budget.add(cost, now: now)
+    }
+
+    /// Closes the connection if its backlog rules say so, else looks again when they say.
+    private func reviewBacklog() {
+        self.backlogTimer?.cancel()
+        self.backlogTimer = nil
+        switch self.backlog.verdict(now: self.eventLoop.now) {
+        case .evict(let reason):
+            self.evictSlowConsumer(reason: reason)
+        case .wait(let deadline?):
+            self.backlogTimer = self.eventLoop.scheduleTask(deadline: deadline) {
+                self.backlogTimer = nil
+                self.reviewBacklog()
+            }
+        case .wait(until: nil):
+            break
+        }
+    }
+
+    /// Forgets every waiting frame (closing), releasing what they pinned.
+    private func dropBacklog() {
+        let wasBehind = self.backlog.isBehind
+        let freed = self.backlog.removeAll()
+        _ = self.backlog.caughtUp()
+        guard freed > 0 || wasBehind else { return }
+        self.pinned.store(0, ordering: .relaxed)
+        self.budget.release(freed)
+        self.budget.unlist(self)
+        // The room stops waiting for a member that is leaving (its leave says so too; either is enough).
+        if wasBehind { self.application?.onBehind(false) }
     }
 
     /// Flushes what `writeWithoutFlush` wrote.
@@ -232,14 +321,21 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
     private func writeBacklog() {
         guard let channel = self.context?.channel, let writer = self.writer else { return }
-        while channel.isWritable, let frame = self.backlog?.popFirst() {
-            self.backlogBytes -= frame.readableBytes
+        var freed = 0
+        while channel.isWritable, let frame = self.backlog.popFirst() {
+            freed += OutboundBacklog.cost(of: frame)
             writer.write(NIOAny(frame), promise: nil)
         }
-        if self.backlog?.isEmpty == true {
-            self.backlog = nil
-        }
         writer.flush()
+        guard freed > 0 else { return }
+        self.pinned.wrappingSubtract(freed, ordering: .relaxed)
+        self.budget.release(freed)
+        if self.backlog.isEmpty { self.budget.unlist(self) }
+        if self.backlog.caughtUp() {
+            self.logger.debug("client caught up")
+            self.application?.onBehind(false)
+        }
+        self.reviewBacklog()
     }
 
     // MARK: - Closing, pings, stalls
@@ -256,12 +352,11 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         guard !self.closeSent, !self.closed, let writer = self.writer else { return }
         self.closeSent = true
         if dropPending {
-            self.backlog = nil
-            self.backlogBytes = 0
+            self.dropBacklog()
         }
-        if self.backlog != nil {
+        if !self.backlog.isEmpty {
             // The socket is full: the close frame waits its turn (`writeBacklog`).
-            self.backlog!.append(frame)
+            self.keep(frame)
         } else if thenClose {
             writer.writeAndFlush(NIOAny(frame)).whenComplete { _ in self.context?.close(promise: nil) }
         } else {
@@ -286,7 +381,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             guard self.machine.pingTimerFired() == .sendPing else { return }
             self.send(ByteBuffer(string: "chat"), opcode: .ping)
             self.pingTimer = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.pongTimeout)) {
-                if self.machine.pongDeadlinePassed() == .dropUnresponsive {
+                // While its room holds this connection's reading, its pong waits unread: not its fault.
+                if !self.readingPaused, self.machine.pongDeadlinePassed() == .dropUnresponsive {
                     self.logger.info("client stopped answering pings; dropping it")
                     self.context?.close(promise: nil)
                     return
@@ -298,7 +394,11 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// The socket stopped taking data: unless it takes some within `slowConsumerTimeout`, the client
     /// stopped reading. A reader that keeps reading, however slowly, makes the socket writable again.
-    private func startStallTimer() {
+    private func socketStalled() {
+        let now = self.eventLoop.now
+        self.backlog.socketStalled(now: now)
+        self.stalledSince.store(now.uptimeNanoseconds, ordering: .relaxed)
+        if self.backlog.isBehind { self.reviewBacklog() }
         guard self.stallTimer == nil else { return }
         let timeout = self.configuration.slowConsumerTimeout
         self.stallTimer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {

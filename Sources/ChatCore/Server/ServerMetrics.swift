@@ -15,6 +15,8 @@ final class ServerMetrics: Sendable {
     let bytesReceived: CoreMetrics.Counter
     let acks: CoreMetrics.Counter
     let slowConsumersClosed: CoreMetrics.Counter
+    let publishersPaused: CoreMetrics.Counter
+    private let backlogBytes: CoreMetrics.Gauge
     private let connections: CoreMetrics.Gauge
     private let rooms: CoreMetrics.Gauge
     private let historyMessages: CoreMetrics.Gauge
@@ -29,6 +31,8 @@ final class ServerMetrics: Sendable {
         self.bytesReceived = CoreMetrics.Counter(label: "chat_received_bytes_total", factory: factory)
         self.acks = CoreMetrics.Counter(label: "chat_acks_total", factory: factory)
         self.slowConsumersClosed = CoreMetrics.Counter(label: "chat_slow_consumers_closed_total", factory: factory)
+        self.publishersPaused = CoreMetrics.Counter(label: "chat_publishers_paused_total", factory: factory)
+        self.backlogBytes = CoreMetrics.Gauge(label: "chat_backlog_bytes", factory: factory)
         self.connections = CoreMetrics.Gauge(label: "chat_connections", factory: factory)
         self.rooms = CoreMetrics.Gauge(label: "chat_rooms", factory: factory)
         self.historyMessages = CoreMetrics.Gauge(label: "chat_history_messages", factory: factory)
@@ -41,8 +45,9 @@ final class ServerMetrics: Sendable {
     }
 
     /// The exposition text, with the levels as they are now.
-    func render(connections: Int, rooms: Int, historyMessages: Int) -> String {
+    func render(connections: Int, rooms: Int, historyMessages: Int, backlogBytes: Int) -> String {
         self.connections.record(connections)
+        self.backlogBytes.record(backlogBytes)
         self.rooms.record(rooms)
         self.historyMessages.record(historyMessages)
         return self.registry.emitToString()

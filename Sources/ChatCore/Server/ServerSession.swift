@@ -81,7 +81,11 @@ final class ServerSession: Sendable {
                 )
                 return
             }
-            self.hub.post(in: self.box, from: self.userID, id: id, text: text)
+            if self.hub.post(in: self.box, from: self.userID, id: id, text: text) {
+                // A member fell behind: read nothing more from this client until it caught up (TCP
+                // backpressure to the sender), rather than drop the member or hold without bound.
+                self.connection.pauseReading()
+            }
         case .nick(let name):
             guard let name = UserName.normalized(name) else {
                 self.reject(

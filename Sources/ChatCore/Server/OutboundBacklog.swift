@@ -1,0 +1,122 @@
+import NIOCore
+
+/// The frames one connection could not write yet because its socket is full, with what they cost and
+/// the rules for a client that falls behind. A value: no clock (times are passed in), no I/O.
+///
+/// What a frame costs is what it keeps alive: its buffer's whole storage (NIO rounds every allocation up
+/// to a power of two, so a 1.1 KiB frame pins 2 KiB) plus its slot here — not its readable bytes.
+/// A broadcast frame's storage is shared by every recipient, yet each backlog counts it in full, as it
+/// alone would keep it alive after the others drained: the sum over connections bounds the real memory.
+///
+/// A connection is *behind* once its backlog passes `limit`: its room then stops reading from publishers
+/// until it has caught up (below half the limit), so a reader that keeps reading loses nothing and the
+/// server holds no more for it than the limit (plus what was already in flight). A behind connection must
+/// keep making progress: no progress for `progressGrace`, or not caught up within `catchUpTimeout`, and
+/// it is closed — the room is waiting for it.
+struct OutboundBacklog {
+    /// What appending a frame did.
+    enum Appended: Equatable {
+        case queued
+        /// The backlog just passed the limit: the connection is now behind.
+        case fellBehind
+    }
+
+    /// What the connection should do about its backlog at a given moment.
+    enum Verdict: Equatable {
+        /// Nothing now; look again at `deadline` (nil: nothing to wait for).
+        case wait(until: NIODeadline?)
+        /// Close it as too slow.
+        case evict(reason: String)
+    }
+
+    /// The bytes of backlog that make a connection behind.
+    let limit: Int
+    /// How long a behind connection may go without its socket taking anything.
+    let progressGrace: TimeAmount
+    /// How long a connection may stay behind, however it progresses.
+    let catchUpTimeout: TimeAmount
+
+    private(set) var frames = CircularBuffer<ByteBuffer>(initialCapacity: 16)
+    /// What the frames pin, bookkeeping included.
+    private(set) var pinnedBytes = 0
+    /// When the connection fell behind; nil while it is not.
+    private(set) var behindSince: NIODeadline?
+    /// When the socket last stopped taking data (the start of the current stall); nil while it takes data.
+    private(set) var stalledSince: NIODeadline?
+
+    init(limit: Int, progressGrace: TimeAmount, catchUpTimeout: TimeAmount) {
+        self.limit = limit
+        self.progressGrace = progressGrace
+        self.catchUpTimeout = catchUpTimeout
+    }
+
+    var isEmpty: Bool { self.frames.isEmpty }
+    var isBehind: Bool { self.behindSince != nil }
+
+    /// The bytes `frame` keeps alive while it waits here.
+    static func cost(of frame: ByteBuffer) -> Int {
+        frame.storageCapacity + MemoryLayout<ByteBuffer>.stride
+    }
+
+    /// Keeps `frame` for later, after the others.
+    mutating func append(_ frame: ByteBuffer, now: NIODeadline) -> Appended {
+        self.frames.append(frame)
+        self.pinnedBytes += Self.cost(of: frame)
+        guard self.behindSince == nil, self.pinnedBytes > self.limit else { return .queued }
+        self.behindSince = now
+        return .fellBehind
+    }
+
+    /// Takes the oldest frame, to write it.
+    mutating func popFirst() -> ByteBuffer? {
+        guard let frame = self.frames.popFirst() else { return nil }
+        self.pinnedBytes -= Self.cost(of: frame)
+        return frame
+    }
+
+    /// Drops every frame (the connection is closing); returns the bytes freed.
+    mutating func removeAll() -> Int {
+        let freed = self.pinnedBytes
+        self.frames.removeAll()
+        self.pinnedBytes = 0
+        return freed
+    }
+
+    /// After writing from the backlog: whether the connection just caught up (it was behind and is now
+    /// under half the limit — hysteresis, so a reader at the edge does not flip the room on every frame).
+    mutating func caughtUp() -> Bool {
+        guard self.behindSince != nil, self.pinnedBytes <= self.limit / 2 else { return false }
+        self.behindSince = nil
+        return true
+    }
+
+    /// The socket stopped taking data.
+    mutating func socketStalled(now: NIODeadline) {
+        if self.stalledSince == nil { self.stalledSince = now }
+    }
+
+    /// The socket takes data again (the client read some).
+    mutating func socketDrained() {
+        self.stalledSince = nil
+    }
+
+    /// Whether a connection in this state must be closed at `now`, else when to look again.
+    func verdict(now: NIODeadline) -> Verdict {
+        guard let behindSince = self.behindSince else { return .wait(until: nil) }
+        if now - behindSince >= self.catchUpTimeout {
+            return .evict(reason: "behind for \(Self.describe(self.catchUpTimeout)) without catching up")
+        }
+        var next = behindSince + self.catchUpTimeout
+        if let stalledSince = self.stalledSince {
+            if now - stalledSince >= self.progressGrace {
+                return .evict(reason: "behind by \(self.pinnedBytes) bytes and not reading")
+            }
+            next = min(next, stalledSince + self.progressGrace)
+        }
+        return .wait(until: next)
+    }
+
+    private static func describe(_ amount: TimeAmount) -> String {
+        Duration.nanoseconds(amount.nanoseconds).formattedSeconds
+    }
+}
