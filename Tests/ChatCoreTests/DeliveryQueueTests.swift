@@ -55,7 +55,7 @@ struct DeliveryQueueTests {
         let connection = ServerConnection(
             eventLoop: loop,
             queue: queue,
-            configuration: configuration,
+            settings: ConnectionSettings(configuration),
             logger: Logger(label: "test"),
             budget: budget
         )
@@ -97,7 +97,7 @@ struct DeliveryQueueTests {
         let other = ServerConnection(
             eventLoop: fixture.loop,
             queue: fixture.queue,
-            configuration: ServerConfiguration(),
+            settings: ConnectionSettings(ServerConfiguration()),
             logger: Logger(label: "test"),
             budget: fixture.budget
         )
@@ -142,7 +142,7 @@ struct DeliveryQueueTests {
         // NIO rounds allocations up to a power of two: 1,100 bytes of frame keep 2 KiB alive.
         let frame = WireFrame.encode(ByteBuffer(string: String(repeating: "x", count: 1096)))
         #expect(frame.readableBytes == 1100)
-        #expect(OutboundBacklog.cost(of: frame) == 2048 + MemoryLayout<ByteBuffer>.stride)
+        #expect(OutboundBacklog.cost(of: frame) == 2048 + MemoryLayout<ByteBuffer?>.stride)
     }
 
     /// A connection whose backlog bound is a few small frames, and a record of its behind/caught-up calls.
@@ -235,6 +235,38 @@ struct DeliveryQueueTests {
         #expect(Self.sentClose(fixture.probe) == 1008)
     }
 
+    @Test func framesReadWhileTheRoomWaitsAreHandledInOrderOnceItResumes() throws {
+        let fixture = try self.fixture()
+        let handled = TextRecorder()
+        let connection = fixture.connection
+        fixture.connection.attach(
+            ServerConnection.Application(
+                onText: { payload in
+                    handled.record(String(buffer: payload))
+                    // As ServerSession does when a member of the room is behind.
+                    if handled.texts.count == 1 { connection.pauseReading() }
+                },
+                onClosed: { _ in }
+            )
+        )
+        fixture.loop.run()
+        for text in ["one", "two", "three"] {
+            try fixture.channel.writeInbound(
+                WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))
+            )
+        }
+        // The rest of the read waits: handling it would post past the member's bound. (Reading itself stops
+        // through autoRead, which EmbeddedChannel does not model; SlowReaderTests sees it on a socket.)
+        #expect(handled.texts == ["one"])
+        // A ping is answered even so.
+        try fixture.channel.writeInbound(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "p")))
+        fixture.loop.run()
+        #expect(fixture.probe.writes.last?.getInteger(at: 0, as: UInt8.self) == 0x8A)
+        fixture.connection.resumeReading()
+        fixture.loop.run()
+        #expect(handled.texts == ["one", "two", "three"])
+    }
+
     @Test func aSpentBudgetClosesTheLargestBacklogOfAClientThatStoppedReadingNotAReader() throws {
         var configuration = ServerConfiguration()
         configuration.slowReaderGrace = .seconds(1)
@@ -262,6 +294,16 @@ struct DeliveryQueueTests {
         #expect(Self.sentClose(small.probe) == nil)
         #expect(Self.sentClose(reader.probe) == nil)
         #expect(budget.usedBytes == 16 * cost)
+    }
+}
+
+/// The texts a connection handed to its application, in order.
+private final class TextRecorder: @unchecked Sendable {
+    // Touched only on the embedded loop's thread (the test's).
+    private(set) var texts: [String] = []
+
+    func record(_ text: String) {
+        self.texts.append(text)
     }
 }
 

@@ -27,6 +27,7 @@ public final class ChatServer: Service {
     private let channels = ChannelRegistry()
     private let queues = DeliveryQueues()
     private let budget: BacklogBudget
+    private let settings: ConnectionSettings
 
     /// Creates a server.
     /// - Parameters:
@@ -48,6 +49,7 @@ public final class ChatServer: Service {
         self.store = store
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
+        self.settings = ConnectionSettings(configuration)
         self.budget = BacklogBudget(
             limit: configuration.maxTotalBacklog,
             progressGrace: TimeAmount(configuration.slowReaderGrace)
@@ -119,6 +121,7 @@ public final class ChatServer: Service {
         let channels = self.channels
         let queues = self.queues
         let budget = self.budget
+        let settings = self.settings
         let logger = self.logger
         let metrics = self.hub.metrics
         do {
@@ -156,6 +159,7 @@ public final class ChatServer: Service {
                             configuration: configuration,
                             queue: queues.queue(for: channel.eventLoop),
                             budget: budget,
+                            settings: settings,
                             logger: logger,
                             metrics: metrics
                         )
@@ -185,6 +189,7 @@ public final class ChatServer: Service {
         configuration: ServerConfiguration,
         queue: DeliveryQueue,
         budget: BacklogBudget,
+        settings: ConnectionSettings,
         logger: Logger,
         metrics: ServerMetrics
     ) throws -> EventLoopFuture<Upgraded> {
@@ -238,7 +243,7 @@ public final class ChatServer: Service {
                     let connection = ServerConnection(
                         eventLoop: channel.eventLoop,
                         queue: queue,
-                        configuration: configuration,
+                        settings: settings,
                         logger: logger,
                         budget: budget,
                         onSlowConsumer: { metrics.slowConsumersClosed.increment() }
@@ -412,7 +417,8 @@ public final class ChatServer: Service {
                         ) { $1 }
                     )
                 },
-                onBehind: { behind in hub.member(user.id, in: box, isBehind: behind) }
+                // One capture, so no closure context of its own per connection.
+                onBehind: { behind in session.memberIsBehind(behind) }
             )
         )
     }

@@ -11,7 +11,7 @@ import NIOCore
 /// A connection is *behind* once its backlog passes `limit`: its room then stops reading from publishers
 /// until it has caught up (below half the limit), so a reader that keeps reading loses nothing and the
 /// server holds no more for it than the limit (plus what was already in flight). A behind connection must
-/// keep making progress: no progress for `progressGrace`, or not caught up within `catchUpTimeout`, and
+/// keep making progress: no progress for `Rules.progressGrace`, or not caught up within `Rules.catchUpTimeout`, and
 /// it is closed — the room is waiting for it.
 struct OutboundBacklog {
     /// What appending a frame did.
@@ -29,14 +29,19 @@ struct OutboundBacklog {
         case evict(reason: String)
     }
 
-    /// The bytes of backlog that make a connection behind.
-    let limit: Int
-    /// How long a behind connection may go without its socket taking anything.
-    let progressGrace: TimeAmount
-    /// How long a connection may stay behind, however it progresses.
-    let catchUpTimeout: TimeAmount
+    /// The bounds, the same for every connection of a server (passed in, not kept by each).
+    struct Rules: Sendable {
+        /// The bytes of backlog that make a connection behind.
+        var limit: Int
+        /// How long a behind connection may go without its socket taking anything.
+        var progressGrace: TimeAmount
+        /// How long a connection may stay behind, however it progresses.
+        var catchUpTimeout: TimeAmount
+    }
 
-    private(set) var frames = CircularBuffer<ByteBuffer>(initialCapacity: 16)
+    /// Allocated with the first frame and freed with the last: most connections never need one, and an
+    /// idle connection should not keep half a KiB of empty slots (10,000 of them: 5 MB).
+    private var frames: CircularBuffer<ByteBuffer>?
     /// What the frames pin, bookkeeping included.
     private(set) var pinnedBytes = 0
     /// When the connection fell behind; nil while it is not.
@@ -44,48 +49,44 @@ struct OutboundBacklog {
     /// When the socket last stopped taking data (the start of the current stall); nil while it takes data.
     private(set) var stalledSince: NIODeadline?
 
-    init(limit: Int, progressGrace: TimeAmount, catchUpTimeout: TimeAmount) {
-        self.limit = limit
-        self.progressGrace = progressGrace
-        self.catchUpTimeout = catchUpTimeout
-    }
-
-    var isEmpty: Bool { self.frames.isEmpty }
+    var isEmpty: Bool { self.frames == nil }
     var isBehind: Bool { self.behindSince != nil }
 
     /// The bytes `frame` keeps alive while it waits here.
     static func cost(of frame: ByteBuffer) -> Int {
-        frame.storageCapacity + MemoryLayout<ByteBuffer>.stride
+        frame.storageCapacity + MemoryLayout<ByteBuffer?>.stride
     }
 
     /// Keeps `frame` for later, after the others.
-    mutating func append(_ frame: ByteBuffer, now: NIODeadline) -> Appended {
-        self.frames.append(frame)
+    mutating func append(_ frame: ByteBuffer, now: NIODeadline, rules: Rules) -> Appended {
+        if self.frames == nil { self.frames = CircularBuffer(initialCapacity: 16) }
+        self.frames!.append(frame)
         self.pinnedBytes += Self.cost(of: frame)
-        guard self.behindSince == nil, self.pinnedBytes > self.limit else { return .queued }
+        guard self.behindSince == nil, self.pinnedBytes > rules.limit else { return .queued }
         self.behindSince = now
         return .fellBehind
     }
 
     /// Takes the oldest frame, to write it.
     mutating func popFirst() -> ByteBuffer? {
-        guard let frame = self.frames.popFirst() else { return nil }
+        guard let frame = self.frames?.popFirst() else { return nil }
         self.pinnedBytes -= Self.cost(of: frame)
+        if self.frames!.isEmpty { self.frames = nil }
         return frame
     }
 
     /// Drops every frame (the connection is closing); returns the bytes freed.
     mutating func removeAll() -> Int {
         let freed = self.pinnedBytes
-        self.frames.removeAll()
+        self.frames = nil
         self.pinnedBytes = 0
         return freed
     }
 
     /// After writing from the backlog: whether the connection just caught up (it was behind and is now
     /// under half the limit — hysteresis, so a reader at the edge does not flip the room on every frame).
-    mutating func caughtUp() -> Bool {
-        guard self.behindSince != nil, self.pinnedBytes <= self.limit / 2 else { return false }
+    mutating func caughtUp(rules: Rules) -> Bool {
+        guard self.behindSince != nil, self.pinnedBytes <= rules.limit / 2 else { return false }
         self.behindSince = nil
         return true
     }
@@ -101,17 +102,17 @@ struct OutboundBacklog {
     }
 
     /// Whether a connection in this state must be closed at `now`, else when to look again.
-    func verdict(now: NIODeadline) -> Verdict {
+    func verdict(now: NIODeadline, rules: Rules) -> Verdict {
         guard let behindSince = self.behindSince else { return .wait(until: nil) }
-        if now - behindSince >= self.catchUpTimeout {
-            return .evict(reason: "behind for \(Self.describe(self.catchUpTimeout)) without catching up")
+        if now - behindSince >= rules.catchUpTimeout {
+            return .evict(reason: "behind for \(Self.describe(rules.catchUpTimeout)) without catching up")
         }
-        var next = behindSince + self.catchUpTimeout
+        var next = behindSince + rules.catchUpTimeout
         if let stalledSince = self.stalledSince {
-            if now - stalledSince >= self.progressGrace {
+            if now - stalledSince >= rules.progressGrace {
                 return .evict(reason: "behind by \(self.pinnedBytes) bytes and not reading")
             }
-            next = min(next, stalledSince + self.progressGrace)
+            next = min(next, stalledSince + rules.progressGrace)
         }
         return .wait(until: next)
     }

@@ -28,7 +28,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     let eventLoop: any EventLoop
     /// The loop's delivery queue, through which every frame for this connection goes.
     let queue: DeliveryQueue
-    private let configuration: ServerConfiguration
+    private let settings: ConnectionSettings
     /// The server's logger; the peer's address is added only when something is logged, so an idle
     /// connection does not carry its own copy of the metadata.
     private let serverLogger: Logger
@@ -43,11 +43,13 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private var writer: ChannelHandlerContext?
     private var machine = ConnectionStateMachine()
     private var application: Application?
-    /// Data frames that arrived before `attach` (the client spoke before its join completed).
-    private var early: [WebSocketFrame] = []
-    private var earlyBytes = 0
+    /// Data frames read but not handled yet, in order: they came before `attach` (the client spoke before
+    /// its join completed), or while the room waits for a member behind — NIO delivers the rest of a read
+    /// after reading is paused, and handling it would overshoot the member's bound by a whole read.
+    private var waiting: CircularBuffer<WebSocketFrame>?
+    private var waitingBytes = 0
     /// Frames waiting for the socket to become writable.
-    private var backlog: OutboundBacklog
+    private var backlog = OutboundBacklog()
     private var backlogTimer: Scheduled<Void>?
     /// The room asked this connection to stop reading (it waits for a member that fell behind).
     private var readingPaused = false
@@ -62,22 +64,17 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     init(
         eventLoop: any EventLoop,
         queue: DeliveryQueue,
-        configuration: ServerConfiguration,
+        settings: ConnectionSettings,
         logger: Logger,
         budget: BacklogBudget,
         onSlowConsumer: @escaping @Sendable () -> Void = {}
     ) {
         self.eventLoop = eventLoop
         self.queue = queue
-        self.configuration = configuration
+        self.settings = settings
         self.serverLogger = logger
         self.budget = budget
         self.onSlowConsumer = onSlowConsumer
-        self.backlog = OutboundBacklog(
-            limit: configuration.maxClientBacklog,
-            progressGrace: TimeAmount(configuration.slowReaderGrace),
-            catchUpTimeout: TimeAmount(configuration.slowConsumerTimeout)
-        )
     }
 
     private var logger: Logger {
@@ -112,16 +109,28 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         self.eventLoop.preconditionInEventLoop()
         guard !self.readingPaused, let channel = self.context?.channel else { return }
         self.readingPaused = true
-        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        try? channel.syncOptions?.setOption(.autoRead, value: false)
     }
 
-    /// Reads the client's frames again (from any thread).
+    /// Reads the client's frames again (from any thread): first those that waited, then the socket.
     func resumeReading() {
         self.eventLoop.execute {
             guard self.readingPaused else { return }
             self.readingPaused = false
-            self.context?.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            self.handleWaiting()
+            // Handling what waited may have paused it again.
+            guard !self.readingPaused else { return }
+            try? self.context?.channel.syncOptions?.setOption(.autoRead, value: true)
         }
+    }
+
+    /// Handles the data frames that waited, in order, until they are done or the room pauses us again.
+    private func handleWaiting() {
+        while self.application != nil, !self.readingPaused, let frame = self.waiting?.popFirst() {
+            self.waitingBytes -= frame.length
+            self.received(frame)
+        }
+        if self.waiting?.isEmpty == true { self.waiting = nil }
     }
 
     // MARK: - BacklogBudget.Member (any thread)
@@ -146,10 +155,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
             self.application = application
             // A welcome and replay larger than the socket can put it behind before it had an application.
             if self.backlog.isBehind { application.onBehind(true) }
-            let early = self.early
-            self.early = []
-            self.earlyBytes = 0
-            for frame in early { self.received(frame) }
+            self.handleWaiting()
         }
     }
 
@@ -163,18 +169,23 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
-        if self.application == nil, frame.opcode == .text || frame.opcode == .binary {
-            // Bounded like everything else: a joining client may talk early, not flood.
-            self.earlyBytes += frame.length
-            guard self.earlyBytes <= self.configuration.maxFrameBytes else {
-                self.early = []
-                self.close(.policyViolation, reason: "too much data before the welcome", dropPending: false)
-                return
-            }
-            self.early.append(frame)
+        let mustWait = self.application == nil || self.readingPaused || self.waiting != nil
+        guard mustWait, frame.opcode == .text || frame.opcode == .binary else {
+            // Control frames (pings, pongs, close) are never held up.
+            self.received(frame)
             return
         }
-        self.received(frame)
+        // Bounded like everything else: a joining client may talk early, not flood; a paused one has at
+        // most the rest of one read.
+        self.waitingBytes += frame.length
+        guard self.waitingBytes <= self.settings.maxEarlyBytes else {
+            self.waiting = nil
+            self.waitingBytes = 0
+            self.close(.policyViolation, reason: "too much data before the welcome", dropPending: false)
+            return
+        }
+        if self.waiting == nil { self.waiting = CircularBuffer(initialCapacity: 4) }
+        self.waiting!.append(frame)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -271,7 +282,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private func keep(_ frame: ByteBuffer) {
         if self.backlog.isEmpty { self.budget.list(self) }
         let now = self.eventLoop.now
-        let appended = self.backlog.append(frame, now: now)
+        let appended = self.backlog.append(frame, now: now, rules: self.settings.backlog)
         let cost = OutboundBacklog.cost(of: frame)
         self.pinned.wrappingAdd(cost, ordering: .relaxed)
         if appended == .fellBehind {
@@ -286,7 +297,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private func reviewBacklog() {
         self.backlogTimer?.cancel()
         self.backlogTimer = nil
-        switch self.backlog.verdict(now: self.eventLoop.now) {
+        switch self.backlog.verdict(now: self.eventLoop.now, rules: self.settings.backlog) {
         case .evict(let reason):
             self.evictSlowConsumer(reason: reason)
         case .wait(let deadline?):
@@ -303,7 +314,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private func dropBacklog() {
         let wasBehind = self.backlog.isBehind
         let freed = self.backlog.removeAll()
-        _ = self.backlog.caughtUp()
+        _ = self.backlog.caughtUp(rules: self.settings.backlog)
         guard freed > 0 || wasBehind else { return }
         self.pinned.store(0, ordering: .relaxed)
         self.budget.release(freed)
@@ -331,7 +342,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         self.pinned.wrappingSubtract(freed, ordering: .relaxed)
         self.budget.release(freed)
         if self.backlog.isEmpty { self.budget.unlist(self) }
-        if self.backlog.caughtUp() {
+        if self.backlog.caughtUp(rules: self.settings.backlog) {
             self.logger.debug("client caught up")
             self.application?.onBehind(false)
         }
@@ -365,7 +376,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         self.needsFlush = false
         // A peer that does not read (the usual reason to close it) never lets our close frame out, and
         // never answers it: after the close timeout the TCP connection is closed regardless.
-        self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) {
+        self.eventLoop.scheduleTask(in: self.settings.closeTimeout) {
             self.context?.close(promise: nil)
         }
     }
@@ -377,10 +388,10 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     }
 
     private func schedulePing() {
-        self.pingTimer = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.pingInterval)) {
+        self.pingTimer = self.eventLoop.scheduleTask(in: self.settings.pingInterval) {
             guard self.machine.pingTimerFired() == .sendPing else { return }
             self.send(ByteBuffer(string: "chat"), opcode: .ping)
-            self.pingTimer = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.pongTimeout)) {
+            self.pingTimer = self.eventLoop.scheduleTask(in: self.settings.pongTimeout) {
                 // While its room holds this connection's reading, its pong waits unread: not its fault.
                 if !self.readingPaused, self.machine.pongDeadlinePassed() == .dropUnresponsive {
                     self.logger.info("client stopped answering pings; dropping it")
@@ -400,11 +411,13 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         self.stalledSince.store(now.uptimeNanoseconds, ordering: .relaxed)
         if self.backlog.isBehind { self.reviewBacklog() }
         guard self.stallTimer == nil else { return }
-        let timeout = self.configuration.slowConsumerTimeout
-        self.stallTimer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+        let timeout = self.settings.stallTimeout
+        self.stallTimer = self.eventLoop.scheduleTask(in: timeout) {
             self.stallTimer = nil
             guard let channel = self.context?.channel, !channel.isWritable else { return }
-            self.evictSlowConsumer(reason: "no progress for \(timeout)")
+            self.evictSlowConsumer(
+                reason: "no progress for \(Duration.nanoseconds(timeout.nanoseconds).formattedSeconds)"
+            )
         }
     }
 }

@@ -100,6 +100,11 @@ final class ServerSession: Sendable {
         }
     }
 
+    /// The connection's backlog passed its bound (or came back under it): the room waits for it meanwhile.
+    func memberIsBehind(_ behind: Bool) {
+        self.hub.member(self.userID, in: self.box, isBehind: behind)
+    }
+
     private func reject(_ error: ServerError) {
         self.hub.metrics.rejected(error.code)
         self.connection.send(ServerFrame.error(error).encode())
