@@ -7,15 +7,6 @@ import Testing
 /// loses nothing: real processes, real sockets, the server's own `/proc` figures.
 @Suite(.timeLimit(.minutes(3)))
 struct BacklogTests {
-    /// Current and peak resident memory of a process, in bytes, from /proc.
-    static func memory(of pid: Int32) throws -> (current: Int, peak: Int) {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        func kilobytes(_ key: String) -> Int {
-            let line = status.split(separator: "\n").first { $0.hasPrefix(key + ":") } ?? ""
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-        }
-        return (kilobytes("VmRSS") * 1024, kilobytes("VmHWM") * 1024)
-    }
 
     /// Waits until `name` is in the room (a `chat tail` under test is connected and following).
     private static func waitForMember(_ name: String, url: String) async throws {
@@ -41,7 +32,7 @@ struct BacklogTests {
         _ = try await ServerMetricsSample.wait(port: serve.port, timeout: .seconds(10)) {
             $0["chat_connections_total"] >= 4
         }
-        let before = try Self.memory(of: serve.process.pid)
+        let before = try #require(ProcessMemory.of(serve.process.pid))
 
         // 8 × 6,250 lines of 1,000 bytes at the default rate limit (each sender paces itself under it).
         var sends: [ChatProcess] = []
@@ -77,7 +68,7 @@ struct BacklogTests {
         }
         #expect(closed["chat_slow_consumers_closed_total"] == 1)
         #expect(closed["chat_backlog_bytes"] == 0)
-        let after = try Self.memory(of: serve.process.pid)
+        let after = try #require(ProcessMemory.of(serve.process.pid))
         // 50 MB went through; the server's peak grew by much less than the 16 MiB it used to keep per
         // sleeper — what it held for the sleeper is bounded by --max-client-backlog (1 MiB).
         #expect(
@@ -97,7 +88,7 @@ struct BacklogTests {
         _ = try await ServerMetricsSample.wait(port: serve.port, timeout: .seconds(20)) {
             $0["chat_connections_total"] >= Double(stuck + 2)
         }
-        let before = try Self.memory(of: serve.process.pid)
+        let before = try #require(ProcessMemory.of(serve.process.pid))
 
         let started = ContinuousClock.now
         let send = try ChatProcess([], shell: "seq -f '%01000g' 1 \(total) | \"$CHAT\" send \(serve.url) --name bot")
@@ -119,7 +110,7 @@ struct BacklogTests {
         #expect(inOrder)
         #expect(await tail.exitCode() == 0)
         #expect(await ChatProcess.collect(tail.stderr).isEmpty)
-        let after = try Self.memory(of: serve.process.pid)
+        let after = try #require(ProcessMemory.of(serve.process.pid))
         #expect(
             after.peak - before.current < 128 << 20,
             "RSS \(before.current >> 10) KiB → peak \(after.peak >> 10) KiB; sleepers closed in \(closing)"

@@ -60,7 +60,7 @@ struct DeliveryTests {
                 observer in
                 try await observer.waitForMember("tailer")
             }
-            let before = try Self.memory(of: serve.process.pid)
+            let before = try #require(ProcessMemory.of(serve.process.pid))
             // 250-byte messages, streamed as fast as the server acknowledges them.
             let send = try ChatProcess(
                 [],
@@ -80,7 +80,7 @@ struct DeliveryTests {
             #expect(code == nil || code == 1008)
             // What the server held for the sleeper was bounded and is not what its memory is made of: the
             // peak stays within a small multiple of the ~6 MB that went through.
-            let after = try Self.memory(of: serve.process.pid)
+            let after = try #require(ProcessMemory.of(serve.process.pid))
             #expect(
                 after.peak - before.current < 48 << 20,
                 "RSS \(before.current >> 10) KiB → peak \(after.peak >> 10) KiB"
@@ -89,13 +89,4 @@ struct DeliveryTests {
         #expect(await serve.stop() == 0)
     }
 
-    /// Current and peak resident memory of a process, in bytes, from /proc.
-    private static func memory(of pid: Int32) throws -> (current: Int, peak: Int) {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        func kilobytes(_ key: String) -> Int {
-            let line = status.split(separator: "\n").first { $0.hasPrefix(key + ":") } ?? ""
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-        }
-        return (kilobytes("VmRSS") * 1024, kilobytes("VmHWM") * 1024)
-    }
 }
