@@ -8,11 +8,11 @@ import NIOCore
 /// A broadcast frame's storage is shared by every recipient, yet each backlog counts it in full, as it
 /// alone would keep it alive after the others drained: the sum over connections bounds the real memory.
 ///
-/// A connection is *behind* once its backlog passes `limit`: its room then stops reading from publishers
-/// until it has caught up (below half the limit), so a reader that keeps reading loses nothing and the
-/// server holds no more for it than the limit (plus what was already in flight). A behind connection must
-/// keep making progress: no progress for `Rules.progressGrace`, or not caught up within `Rules.catchUpTimeout`, and
-/// it is closed — the room is waiting for it.
+/// A connection is *behind* once its backlog passes `Rules.limit`: its room then stops reading from
+/// publishers until it has caught up (below half the limit), so a reader that keeps reading loses nothing
+/// and the server holds no more for it than the limit (plus a message per publisher already read). A
+/// behind connection must keep making progress: no progress for `Rules.progressGrace`, or not caught up
+/// within `Rules.catchUpTimeout`, and it is closed — the room is waiting for it.
 struct OutboundBacklog {
     /// What appending a frame did.
     enum Appended: Equatable {
