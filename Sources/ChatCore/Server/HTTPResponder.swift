@@ -20,6 +20,30 @@ enum HTTPResponder {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
         + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+    /// The routes that are not WebSocket endpoints: all of them read-only.
+    private enum PlainRoute {
+        case page(Answer)
+        case metrics
+        case healthz
+        /// For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
+        case access
+        case favicon
+
+        init?(_ path: Substring) {
+            if let page = HTTPResponder.page(path) {
+                self = .page(page)
+                return
+            }
+            switch path {
+            case "/metrics": self = .metrics
+            case "/healthz": self = .healthz
+            case "/access": self = .access
+            case "/favicon.ico": self = .favicon
+            default: return nil
+            }
+        }
+    }
+
     /// The answer for a request that was not upgraded.
     /// - Parameters:
     ///   - head: The request.
@@ -33,24 +57,24 @@ enum HTTPResponder {
         metrics: () -> String
     ) -> Answer {
         let (path, _) = ConnectRequest.split(head.uri)
-        if let page = Self.page(path) {
-            return Self.methodNotAllowed(head, allow: [.GET, .HEAD]) ?? page
-        }
-        switch path {
-        case "/metrics":
-            return Self.methodNotAllowed(head, allow: [.GET, .HEAD])
-                ?? Answer(status: .ok, body: metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-        case "/healthz":
-            return Self.methodNotAllowed(head, allow: [.GET, .HEAD]) ?? Answer(status: .ok, body: "ok\n")
-        case "/access":
-            // For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
-            return Self.methodNotAllowed(head, allow: [.GET, .HEAD])
-                ?? Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))
-                ?? Answer(status: .ok, body: "ok\n")
-        case "/favicon.ico":
-            return Self.methodNotAllowed(head, allow: [.GET, .HEAD]) ?? Answer(status: .noContent, body: "")
-        default:
+        guard let route = PlainRoute(path) else {
             return Self.webSocketEndpoint(head, path: path, policy: policy, echoPath: echoPath)
+        }
+        guard head.method == .GET || head.method == .HEAD else {
+            return Answer(status: .methodNotAllowed, body: "use GET or HEAD\n", headers: [("Allow", "GET, HEAD")])
+        }
+        switch route {
+        case .page(let page):
+            return page
+        case .metrics:
+            return Answer(status: .ok, body: metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        case .healthz:
+            return Answer(status: .ok, body: "ok\n")
+        case .access:
+            return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))
+                ?? Answer(status: .ok, body: "ok\n")
+        case .favicon:
+            return Answer(status: .noContent, body: "")
         }
     }
 
@@ -85,41 +109,32 @@ enum HTTPResponder {
         policy: AccessPolicy,
         echoPath: String?
     ) -> Answer {
-        let request: ConnectRequest?
-        if let echoPath, path == echoPath {
-            request = nil
-        } else {
-            switch ConnectRequest.parse(uri: head.uri) {
-            case .none:
-                return Answer(status: .notFound, body: "not found; the chat endpoint is /ws or /ws/ROOM\n")
-            case .failure(let rejection)?:
-                return Self.methodNotAllowed(head, allow: [.GET])
-                    ?? Answer(status: rejection.status, body: rejection.message + "\n")
-            case .success(let parsed)?:
-                request = parsed
-            }
+        let isEcho = echoPath.map { path == $0 } ?? false
+        let parsed = isEcho ? nil : ConnectRequest.parse(uri: head.uri)
+        if !isEcho, parsed == nil {
+            return Answer(status: .notFound, body: "not found; the chat endpoint is /ws or /ws/ROOM\n")
         }
-        if let refusal = UpgradeRequirements.refusal(for: head),
-            UpgradeRequirements.asksForUpgrade(head) || refusal.status == .methodNotAllowed
-        {
-            return Answer(
-                status: refusal.status,
-                body: refusal.message + "\n",
-                headers: refusal.headers.map { ($0.name, $0.value) }
-            )
+        if let refusal = UpgradeRequirements.methodRefusal(for: head) { return Self.answer(refusal) }
+        if case .failure(let rejection)? = parsed {
+            return Answer(status: rejection.status, body: rejection.message + "\n")
         }
-        let queryToken = request?.token ?? ConnectRequest.queryToken(head.uri)
-        if let denial = Self.denial(policy.check(head, queryToken: queryToken)) { return denial }
+        if UpgradeRequirements.asksForUpgrade(head), let refusal = UpgradeRequirements.refusal(for: head) {
+            return Self.answer(refusal)
+        }
+        if let denial = Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri))) {
+            return denial
+        }
         // A valid endpoint without a (valid) WebSocket upgrade.
-        let what = request == nil ? "a WebSocket echo endpoint" : "a WebSocket endpoint"
+        let what = isEcho ? "a WebSocket echo endpoint" : "a WebSocket endpoint"
         return Answer(status: .upgradeRequired, body: "this is \(what); connect with a WebSocket client\n")
     }
 
-    /// `405` with the methods `Allow`ed, when `head`'s method is not among them.
-    private static func methodNotAllowed(_ head: HTTPRequestHead, allow: [HTTPMethod]) -> Answer? {
-        guard !allow.contains(head.method) else { return nil }
-        let names = allow.map(\.rawValue).joined(separator: ", ")
-        return Answer(status: .methodNotAllowed, body: "use \(names)\n", headers: [("Allow", names)])
+    private static func answer(_ refusal: UpgradeRequirements.Refusal) -> Answer {
+        Answer(
+            status: refusal.status,
+            body: refusal.message + "\n",
+            headers: refusal.headers.map { ($0.name, $0.value) }
+        )
     }
 
     private static func denial(_ denial: AccessPolicy.Denial?) -> Answer? {

@@ -25,15 +25,19 @@ enum UpgradeRequirements {
         }
     }
 
+    /// `405` unless `head` is a GET: the one method a WebSocket endpoint answers, upgrade or not.
+    static func methodRefusal(for head: HTTPRequestHead) -> Refusal? {
+        guard head.method != .GET else { return nil }
+        return Refusal(
+            status: .methodNotAllowed,
+            message: "a WebSocket upgrade is a GET request",
+            headers: [Refusal.Header(name: "Allow", value: "GET")]
+        )
+    }
+
     /// Nil when `head` is an acceptable opening handshake; else the refusal to answer it with.
     static func refusal(for head: HTTPRequestHead) -> Refusal? {
-        guard head.method == .GET else {
-            return Refusal(
-                status: .methodNotAllowed,
-                message: "a WebSocket upgrade is a GET request",
-                headers: [Refusal.Header(name: "Allow", value: "GET")]
-            )
-        }
+        if let refusal = Self.methodRefusal(for: head) { return refusal }
         guard head.version.major == 1, head.version.minor >= 1 else {
             return Refusal(status: .badRequest, message: "a WebSocket upgrade needs HTTP/1.1")
         }
