@@ -19,6 +19,10 @@ final class ConnectionSettings: Sendable {
         self.pongTimeout = TimeAmount(configuration.pongTimeout)
         self.closeTimeout = TimeAmount(configuration.closeTimeout)
         self.stallTimeout = TimeAmount(configuration.slowConsumerTimeout)
-        self.backlog = configuration.backlogRules
+        self.backlog = OutboundBacklog.Rules(
+            limit: configuration.maxClientBacklog,
+            progressGrace: TimeAmount(configuration.slowReaderGrace),
+            catchUpTimeout: self.stallTimeout
+        )
     }
 }

@@ -75,11 +75,12 @@ struct OutboundBacklog {
         return frame
     }
 
-    /// Drops every frame (the connection is closing); returns the bytes freed.
+    /// Drops every frame (the connection is closing, so it is behind no more); returns the bytes freed.
     mutating func removeAll() -> Int {
         let freed = self.pinnedBytes
         self.frames = nil
         self.pinnedBytes = 0
+        self.behindSince = nil
         return freed
     }
 

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Everything `chat serve` can be told; every value has the default the CLI documents.
 public struct ServerConfiguration: Sendable {
     /// The address to bind (`127.0.0.1`, `::1`, `0.0.0.0`, a host name).
@@ -124,15 +122,6 @@ public struct ServerConfiguration: Sendable {
         self.allowedOrigins = allowedOrigins
         self.tls = tls
         self.echoPath = echoPath
-    }
-
-    /// The backlog bounds every connection is held to.
-    var backlogRules: OutboundBacklog.Rules {
-        OutboundBacklog.Rules(
-            limit: self.maxClientBacklog,
-            progressGrace: TimeAmount(self.slowReaderGrace),
-            catchUpTimeout: TimeAmount(self.slowConsumerTimeout)
-        )
     }
 
     var accessPolicy: AccessPolicy {

@@ -34,7 +34,8 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private let serverLogger: Logger
     private let onSlowConsumer: @Sendable () -> Void
     private let budget: BacklogBudget
-    // Read by the budget from any thread; written on `eventLoop`.
+    // `backlog`'s figures for the budget, which reads them from any thread: copies, written on `eventLoop`
+    // only by `publishBacklog()`.
     private let pinned = Atomic<Int>(0)
     private let stalledSince = Atomic<UInt64>(.max)
 
@@ -196,7 +197,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         self.stallTimer?.cancel()
         self.stallTimer = nil
         self.backlog.socketDrained()
-        self.stalledSince.store(.max, ordering: .relaxed)
+        self.publishBacklog()
         self.writeBacklog()
     }
 
@@ -283,14 +284,19 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         if self.backlog.isEmpty { self.budget.list(self) }
         let now = self.eventLoop.now
         let appended = self.backlog.append(frame, now: now, rules: self.settings.backlog)
-        let cost = OutboundBacklog.cost(of: frame)
-        self.pinned.wrappingAdd(cost, ordering: .relaxed)
+        self.publishBacklog()
         if appended == .fellBehind {
             self.logger.debug("client fell behind", metadata: ["chat.backlog": "\(self.backlog.pinnedBytes)"])
             self.application?.onBehind(true)
             self.reviewBacklog()
         }
-        self.budget.add(cost, now: now)
+        self.budget.add(OutboundBacklog.cost(of: frame), now: now)
+    }
+
+    /// Copies the backlog's figures where the budget reads them.
+    private func publishBacklog() {
+        self.pinned.store(self.backlog.pinnedBytes, ordering: .relaxed)
+        self.stalledSince.store(self.backlog.stalledSince?.uptimeNanoseconds ?? .max, ordering: .relaxed)
     }
 
     /// Closes the connection if its backlog rules say so, else looks again when they say.
@@ -314,9 +320,8 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private func dropBacklog() {
         let wasBehind = self.backlog.isBehind
         let freed = self.backlog.removeAll()
-        _ = self.backlog.caughtUp(rules: self.settings.backlog)
         guard freed > 0 || wasBehind else { return }
-        self.pinned.store(0, ordering: .relaxed)
+        self.publishBacklog()
         self.budget.release(freed)
         self.budget.unlist(self)
         // The room stops waiting for a member that is leaving (its leave says so too; either is enough).
@@ -339,7 +344,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
         }
         writer.flush()
         guard freed > 0 else { return }
-        self.pinned.wrappingSubtract(freed, ordering: .relaxed)
+        self.publishBacklog()
         self.budget.release(freed)
         if self.backlog.isEmpty { self.budget.unlist(self) }
         if self.backlog.caughtUp(rules: self.settings.backlog) {
@@ -408,7 +413,7 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, @unch
     private func socketStalled() {
         let now = self.eventLoop.now
         self.backlog.socketStalled(now: now)
-        self.stalledSince.store(now.uptimeNanoseconds, ordering: .relaxed)
+        self.publishBacklog()
         if self.backlog.isBehind { self.reviewBacklog() }
         guard self.stallTimer == nil else { return }
         let timeout = self.settings.stallTimeout
