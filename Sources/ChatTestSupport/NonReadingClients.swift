@@ -21,9 +21,7 @@ public final class NonReadingClients: Sendable {
         receiveBufferSize: Int = 4096,
         concurrency: Int = 50
     ) async throws -> NonReadingClients {
-        let request =
-            "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let request = rawUpgradeRequest(path: target)
         var channels: [any Channel] = []
         var opened = 0
         while opened < count {

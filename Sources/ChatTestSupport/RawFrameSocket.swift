@@ -87,6 +87,12 @@ public final class RawFrameSocket {
     }
 }
 
+/// A WebSocket upgrade request for `path` on 127.0.0.1, written by hand (RFC 6455's sample key).
+func rawUpgradeRequest(path: String) -> String {
+    "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+}
+
 /// Opens a WebSocket to `path` on 127.0.0.1:`port` by hand and runs `body` with it.
 public func withRawFrameSocket<T: Sendable>(
     port: Int,
@@ -95,10 +101,7 @@ public func withRawFrameSocket<T: Sendable>(
 ) async throws -> T {
     let channel = try await rawTCPConnection(port: port)
     return try await channel.executeThenClose { inbound, outbound in
-        let request =
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        try await outbound.write(ByteBuffer(string: request))
+        try await outbound.write(ByteBuffer(string: rawUpgradeRequest(path: path)))
         var iterator = inbound.makeAsyncIterator()
         var received = ByteBuffer()
         while true {

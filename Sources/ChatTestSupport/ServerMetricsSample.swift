@@ -4,18 +4,30 @@ import Foundation
 public struct ServerMetricsSample: Sendable {
     public let values: [String: Double]
 
-    /// Scrapes the server on 127.0.0.1:`port`.
-    public static func scrape(port: Int) async throws -> ServerMetricsSample {
-        let response = try await rawHTTPExchange(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        guard let bodyStart = response.range(of: "\r\n\r\n")?.upperBound else {
-            return ServerMetricsSample(values: [:])
-        }
+    /// The raw answer of the server on 127.0.0.1:`port` to `GET /metrics`, head and body.
+    public static func rawResponse(port: Int) async throws -> String {
+        try await rawHTTPExchange(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    }
+
+    /// The samples of a response's Prometheus text; nil when a line is neither a comment nor `series value`.
+    public static func parse(_ response: String) -> ServerMetricsSample? {
+        guard let bodyStart = response.range(of: "\r\n\r\n")?.upperBound else { return nil }
         var values: [String: Double] = [:]
         for line in response[bodyStart...].split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
-            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+            guard parts.count == 2, let value = Double(parts[1]) else { return nil }
+            values[String(parts[0])] = value
         }
         return ServerMetricsSample(values: values)
+    }
+
+    /// Scrapes the server on 127.0.0.1:`port`.
+    public static func scrape(port: Int) async throws -> ServerMetricsSample {
+        let response = try await Self.rawResponse(port: port)
+        guard let sample = Self.parse(response) else {
+            throw TestServerError(description: "GET /metrics is not Prometheus text: \(response.prefix(500))")
+        }
+        return sample
     }
 
     /// Scrapes until `condition` holds, each scrape after the last answered; throws `TimeoutError` after

@@ -8,22 +8,12 @@ import Testing
 @Suite(.timeLimit(.minutes(3)))
 struct BacklogTests {
 
-    /// Waits until `name` is in the room (a `chat tail` under test is connected and following).
-    private static func waitForMember(_ name: String, url: String) async throws {
-        try await ChatClient.withSession(
-            ClientConfiguration(url: try ChatURL(parsing: url), name: "observer"),
-            logger: quietLogger
-        ) { observer in
-            try await observer.waitForMember(name)
-        }
-    }
-
     @Test func oneNeverReadingClientBesideEightSendersIsClosedAndTheServerHoldsLittleForIt() async throws {
         let (senders, perSender, warmUp) = (8, 6250, 1000)
         let total = senders * perSender
         let serve = try await ServeProcess.start()
         let tail = try ChatProcess(["tail", serve.url, "--count", "\(warmUp + total)", "--name", "tailer"])
-        try await Self.waitForMember("tailer", url: serve.url)
+        try await waitForMember("tailer", url: serve.url)
         // The room's history (1,000 messages) is full before the baseline: what is measured is what the
         // flood and the sleeper cost, not the history every server keeps anyway.
         let warm = try ChatProcess([], shell: "seq -f '%01000g' 1 \(warmUp) | \"$CHAT\" send \(serve.url) --name warm")
@@ -83,7 +73,7 @@ struct BacklogTests {
         let (stuck, total) = (500, 20_000)
         let serve = try await ServeProcess.start(["--rate-limit", "0", "--max-connections-per-ip", "0"])
         let tail = try ChatProcess(["tail", serve.url, "--count", "\(total)", "--name", "tailer"])
-        try await Self.waitForMember("tailer", url: serve.url)
+        try await waitForMember("tailer", url: serve.url)
         let sleepers = try await NonReadingClients.open(count: stuck, port: serve.port)
         _ = try await ServerMetricsSample.wait(port: serve.port, timeout: .seconds(20)) {
             $0["chat_connections_total"] >= Double(stuck + 2)

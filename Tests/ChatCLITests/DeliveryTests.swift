@@ -18,12 +18,7 @@ struct DeliveryTests {
         let url = serve.url
         let port = serve.port
         let tail = try ChatProcess(["tail", url, "--json", "--count", "\(total)", "--name", "tailer"])
-        try await ChatClient.withSession(
-            ClientConfiguration(url: try ChatURL(parsing: url), name: "observer"),
-            logger: quietLogger
-        ) { observer in
-            try await observer.waitForMember("tailer")
-        }
+        try await waitForMember("tailer", url: url)
         let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(url) --name bot")
         var lines = tail.stdout.makeAsyncIterator()
         var printed: [String] = []
@@ -53,13 +48,9 @@ struct DeliveryTests {
     @Test func aReaderThatNeverReadsIsClosedWhileAFullSpeedTailGetsEverything() async throws {
         let total = 20_000
         let serve = try await ServeProcess.start(["--rate-limit", "0", "--slow-consumer-timeout", "2"])
-        let url = try ChatURL(parsing: serve.url)
         let tail = try ChatProcess(["tail", serve.url, "--count", "\(total)", "--name", "tailer"])
         try await withRawWebSocket(port: serve.port, target: "/ws?name=sleeper", receiveBufferSize: 65536) { sleeper in
-            try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
-                observer in
-                try await observer.waitForMember("tailer")
-            }
+            try await waitForMember("tailer", url: serve.url)
             let before = try #require(ProcessMemory.of(serve.process.pid))
             // 250-byte messages, streamed as fast as the server acknowledges them.
             let send = try ChatProcess(

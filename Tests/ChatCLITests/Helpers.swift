@@ -18,6 +18,17 @@ extension ChatSession {
     }
 }
 
+/// Returns once `name` is in the room of `url` (a process under test is connected and following), seen
+/// by a short-lived observer connection.
+func waitForMember(_ name: String, url: String) async throws {
+    try await ChatClient.withSession(
+        ClientConfiguration(url: try ChatURL(parsing: url), name: "observer"),
+        logger: quietLogger
+    ) { observer in
+        try await observer.waitForMember(name)
+    }
+}
+
 extension ChatSession {
     /// Returns once `name` is in the room: already there at welcome, or joining later.
     func waitForMember(_ name: String) async throws {

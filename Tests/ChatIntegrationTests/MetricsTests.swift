@@ -8,17 +8,11 @@ import Testing
 struct MetricsTests {
     /// Samples by series (`name` or `name{labels}`); fails the test on a line that is not Prometheus text.
     private static func scrape(_ port: Int) async throws -> (samples: [String: Double], text: String) {
-        let response = try await rawHTTPExchange(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try await ServerMetricsSample.rawResponse(port: port)
         #expect(httpStatus(response) == 200)
         #expect(response.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"))
-        let body = String(response[response.range(of: "\r\n\r\n")!.upperBound...])
-        var samples: [String: Double] = [:]
-        for line in body.split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: " ")
-            let value = try #require(parts.count == 2 ? Double(parts[1]) : nil, "not a sample: \(line)")
-            samples[String(parts[0])] = value
-        }
-        return (samples, body)
+        let sample = try #require(ServerMetricsSample.parse(response), "not Prometheus text: \(response)")
+        return (sample.values, String(response[response.range(of: "\r\n\r\n")!.upperBound...]))
     }
 
     @Test func countersMoveWhenMessagesFlow() async throws {
