@@ -30,8 +30,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Keep every room's messages in this SQLite file, so history and seqs survive a restart; a message is acknowledged only once it is on disk (default: in memory).",
-            valueName: "path"
+            "Keep every room's messages in this SQLite file, so history and seqs survive a restart; a message is acknowledged only once it is on disk. A postgres://USER[:PASSWORD]@HOST[:PORT]/DB URL makes this server one node of the cluster of every server given that URL (default: $CHAT_STORE, else in memory).",
+            valueName: "path|url"
         )
     )
     var store: String?
@@ -184,15 +184,26 @@ struct Serve: AsyncParsableCommand {
         configuration.allowedOrigins = self.allowOrigin
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
         var store: MessageStore?
-        if let path = self.store {
+        var cluster: ClusterStore?
+        let environment = ProcessInfo.processInfo.environment["CHAT_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let path = self.store ?? environment {
             do {
-                store = try await MessageStore.open(path: path, logger: logger)
+                if PostgresLocation.isDatabaseURL(path) {
+                    cluster = try await ClusterStore.open(
+                        PostgresLocation.parse(path),
+                        name: "\(self.host):\(self.port) pid \(ProcessInfo.processInfo.processIdentifier)",
+                        logger: logger
+                    )
+                } else {
+                    store = try await MessageStore.open(path: path, logger: logger)
+                }
             } catch {
                 throw ExitStatus.report(error)
             }
         }
         let scheme = configuration.tls == nil ? "ws" : "wss"
-        let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
+        let server = ChatServer(configuration: configuration, logger: logger, store: store, cluster: cluster) {
+            address in
             // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
             try? StandardOutput.writeLine("listening on \(scheme)://\(host):\(address.port ?? self.port)/ws")
             let page = "\(scheme == "wss" ? "https" : "http")://\(host):\(address.port ?? self.port)/"

@@ -97,9 +97,11 @@ struct CommandParsingTests {
                   --host <host>           The address to listen on. (default: 127.0.0.1)
                   --port <port>           The port to listen on; 0 picks a free one. (default: 8000)
                   --history <history>     Messages each room keeps for replay. (default: 1000)
-                  --store <path>          Keep every room's messages in this SQLite file, so history and seqs
-                                          survive a restart; a message is acknowledged only once it is on disk
-                                          (default: in memory).
+                  --store <path|url>      Keep every room's messages in this SQLite file, so history and seqs
+                                          survive a restart; a message is acknowledged only once it is on disk. A
+                                          postgres://USER[:PASSWORD]@HOST[:PORT]/DB URL makes this server one node
+                                          of the cluster of every server given that URL (default: $CHAT_STORE, else
+                                          in memory).
                   --tls-cert <pem>        Serve wss:// and https:// with this PEM certificate (chain); needs
                                           --tls-key.
                   --tls-key <pem>         The PEM private key of --tls-cert.

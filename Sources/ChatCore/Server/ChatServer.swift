@@ -24,6 +24,8 @@ public final class ChatServer: Service {
     private let onListening: @Sendable (SocketAddress) -> Void
     private let hub: RoomHub
     private let store: MessageStore?
+    /// Set when this server is one node of a cluster (`--store postgres://…`).
+    private let cluster: ClusterNode?
     private let channels = ChannelRegistry()
     private let queues = DeliveryQueues()
     private let budget: BacklogBudget
@@ -35,12 +37,15 @@ public final class ChatServer: Service {
     ///   - logger: Where connection events go (at `info` and below).
     ///   - store: Where history is kept durably; nil keeps it in memory. The caller opens and closes it;
     ///     the server loads it when it starts and has written everything to it when `run()` returns.
+    ///   - cluster: The database of the cluster this server is a node of (instead of `store`): rooms,
+    ///     seqs, history and members are shared with every other node on it. The server runs its pool.
     ///   - eventLoopGroup: The NIO event loops to run on.
     ///   - onListening: Called once with the bound address, before the first connection is accepted.
     public init(
         configuration: ServerConfiguration,
         logger: Logger,
         store: MessageStore? = nil,
+        cluster: ClusterStore? = nil,
         eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
@@ -54,14 +59,23 @@ public final class ChatServer: Service {
             limit: configuration.maxTotalBacklog,
             progressGrace: TimeAmount(configuration.slowReaderGrace)
         )
-        if let store {
+        if let cluster {
+            self.hub = RoomHub(
+                configuration: configuration,
+                epoch: cluster.epoch,
+                posts: StoreWriter(backlogLimit: configuration.storeBacklog)
+            )
+            self.cluster = ClusterNode(store: cluster, hub: self.hub, logger: logger)
+        } else if let store {
             self.hub = RoomHub(
                 configuration: configuration,
                 epoch: store.epoch,
                 writer: StoreWriter(backlogLimit: configuration.storeBacklog)
             )
+            self.cluster = nil
         } else {
             self.hub = RoomHub(configuration: configuration)
+            self.cluster = nil
         }
     }
 
@@ -94,8 +108,16 @@ public final class ChatServer: Service {
         try await withThrowingDiscardingTaskGroup { group in
             if let store = self.store, let writer = self.hub.writer {
                 group.addTask {
-                    await writer.run(store: store, logger: self.logger) { self.hub.confirm($0) }
+                    await writer.run(
+                        store: store.path,
+                        logger: self.logger,
+                        describe: MessageStore.describe,
+                        write: store.append
+                    ) { batch, _ in self.hub.confirm(batch) }
                 }
+            }
+            if let cluster = self.cluster {
+                group.addTask { await cluster.run() }
             }
             group.addTask {
                 // Cancellation (rather than graceful shutdown) also ends up here, and cleans up the same way.
@@ -106,6 +128,7 @@ public final class ChatServer: Service {
                 await self.channels.waitUntilEmpty(timeout: self.configuration.shutdownTimeout)
                 // Whatever is still queued is written before `run()` returns.
                 self.hub.writer?.finish()
+                self.hub.posts?.finish()
             }
             try await serverChannel.executeThenClose { inbound in
                 for try await upgrade in inbound {
@@ -321,7 +344,8 @@ public final class ChatServer: Service {
             let answer = HTTPResponder.response(
                 for: head,
                 policy: self.configuration.accessPolicy,
-                echoPath: self.configuration.echoPath
+                echoPath: self.configuration.echoPath,
+                unhealthy: self.cluster.flatMap { $0.isHealthy ? nil : "cannot reach the cluster's database" }
             ) {
                 let levels = self.hub.levels
                 return self.hub.metrics.render(
@@ -340,17 +364,24 @@ public final class ChatServer: Service {
     /// `maxReadBackBytes`. Empty without a store, when the history suffices, or when reading fails
     /// (the client is then told it was not recovered, as without a store).
     private func readBack(for request: ConnectRequest) async -> [Room.StoredMessage] {
-        guard let store = self.store, let seqs = self.hub.missing(for: request) else { return [] }
+        guard let seqs = self.hub.missing(for: request) else { return [] }
+        let maxBytes = self.configuration.maxReadBackBytes
         do {
-            return try await store.messages(
-                room: request.room,
-                seqs: seqs,
-                maxBytes: self.configuration.maxReadBackBytes
-            )
+            if let cluster = self.cluster {
+                return try await cluster.store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
+            }
+            guard let store = self.store else { return [] }
+            return try await store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
         } catch {
+            let (name, reason) =
+                if let cluster = self.cluster {
+                    ("\(cluster.store.location)", ClusterStore.describe(error))
+                } else {
+                    (self.store?.path ?? "", MessageStore.describe(error))
+                }
             self.logger.error(
                 "cannot read history back from the store",
-                metadata: ["chat.store": "\(store.path)", "chat.error": "\(MessageStore.describe(error))"]
+                metadata: ["chat.store": "\(name)", "chat.error": "\(reason)"]
             )
             return []
         }
@@ -383,8 +414,23 @@ public final class ChatServer: Service {
     /// rest on its event loop, and leaves the room when the channel closes. No task waits per connection.
     private func serveWebSocket(_ channel: any Channel, connection: ServerConnection, request: ConnectRequest) async {
         self.hub.metrics.connectionsTotal.increment()
+        var claimed: (user: ChatUser, box: RoomHub.RoomBox)?
+        if let cluster = self.cluster {
+            do {
+                claimed = try await cluster.admit(request)
+            } catch {
+                // Without the database there is no name to give and no seq to promise: the client tries
+                // again, here or at another node.
+                self.logger.warning(
+                    "cannot admit a client without the cluster's database",
+                    metadata: ["chat.error": "\(ClusterStore.describe(error))"]
+                )
+                connection.requestClose(.init(codeNumber: 1013), reason: "the cluster's database is unreachable")
+                return
+            }
+        }
         let earlier = await self.readBack(for: request)
-        let (user, box) = self.hub.join(connection, request: request, earlier: earlier)
+        let (user, box) = self.hub.join(connection, request: request, earlier: earlier, claimed: claimed)
         let logger = self.logger
         // Built when something is logged: an idle connection keeps no metadata of its own.
         let metadata: @Sendable () -> Logger.Metadata = {
@@ -400,15 +446,18 @@ public final class ChatServer: Service {
             box: box,
             userID: user.id,
             connection: connection,
-            configuration: self.configuration
+            configuration: self.configuration,
+            cluster: self.cluster
         )
         let hub = self.hub
+        let cluster = self.cluster
         connection.attach(
             ServerConnection.Application(
                 onText: session.received,
                 onBinary: nil,
                 onClosed: { code in
                     hub.leave(box, userID: user.id)
+                    cluster?.release(uid: user.id)
                     let code = code.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
                     logger.info(
                         "connection closed",

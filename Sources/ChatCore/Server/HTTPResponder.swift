@@ -49,11 +49,13 @@ enum HTTPResponder {
     ///   - head: The request.
     ///   - policy: The token and origin rules of WebSocket endpoints.
     ///   - echoPath: The raw echo endpoint's path, if the server has one.
+    ///   - unhealthy: Why `/healthz` should answer 503 (a cluster node that cannot reach PostgreSQL), or nil.
     ///   - metrics: Renders `/metrics` (only called for that path).
     static func response(
         for head: HTTPRequestHead,
         policy: AccessPolicy,
         echoPath: String?,
+        unhealthy: String? = nil,
         metrics: () -> String
     ) -> Answer {
         let (path, _) = ConnectRequest.split(head.uri)
@@ -69,6 +71,8 @@ enum HTTPResponder {
         case .metrics:
             return Answer(status: .ok, body: metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case .healthz:
+            // A load balancer stops sending clients to a node that answers 503.
+            if let unhealthy { return Answer(status: .serviceUnavailable, body: "\(unhealthy)\n") }
             return Answer(status: .ok, body: "ok\n")
         case .access:
             return Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)))

@@ -131,6 +131,27 @@ public struct Room: Sendable {
         return user
     }
 
+    /// Adds a member whose name is already unique (the cluster's database chose it), or one who joined on
+    /// another node; nothing when `user` is a member already.
+    public mutating func admit(_ user: ChatUser) {
+        guard !self.members.contains(where: { $0.id == user.id }) else { return }
+        self.members.append(user)
+        self.lowercasedNames[user.name.lowercased(), default: 0] += 1
+    }
+
+    /// Gives a member the name the cluster chose for it; the previous name, or nil when `id` is not in the
+    /// room or already has that name.
+    public mutating func rename(id: String, toExactly name: String) -> String? {
+        guard let index = self.members.firstIndex(where: { $0.id == id }), self.members[index].name != name else {
+            return nil
+        }
+        let previousName = self.members[index].name
+        self.forgetName(previousName)
+        self.members[index].name = name
+        self.lowercasedNames[name.lowercased(), default: 0] += 1
+        return previousName
+    }
+
     /// Removes a member; nil when `id` is not in the room.
     public mutating func leave(id: String) -> ChatUser? {
         guard let index = self.members.firstIndex(where: { $0.id == id }) else { return nil }
@@ -213,6 +234,18 @@ public struct Room: Sendable {
             confirmed.append(first)
         }
         return confirmed
+    }
+
+    /// Takes a message the cluster committed (its seq given out by PostgreSQL) into the history, if it is
+    /// the next one this room has not seen; nil for one it has, or one that would leave a gap.
+    public mutating func deliver(_ message: ChatMessage) -> StoredMessage? {
+        precondition(!self.requiresConfirmation, "a cluster room's messages are committed before they arrive")
+        guard message.seq == self.confirmedSeq + 1 else { return nil }
+        let stored = StoredMessage(message: message, frame: ServerFrame.message(message).encode())
+        self.lastSeq = message.seq
+        self.confirmedSeq = message.seq
+        self.remember(stored)
+        return stored
     }
 
     private mutating func remember(_ stored: StoredMessage) {

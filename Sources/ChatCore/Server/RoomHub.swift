@@ -22,6 +22,9 @@ final class RoomHub: Sendable {
             var behind: Set<String> = []
             /// Members whose reading was paused for the members behind, to resume when they caught up.
             var paused: Set<String> = []
+            /// Clients on their way in (the cluster is loading the room or claiming their names): the
+            /// room is not forgotten under them.
+            var joining = 0
 
             mutating func add(_ connection: ServerConnection, id: String) {
                 self.connections[id] = connection
@@ -85,21 +88,30 @@ final class RoomHub: Sendable {
     /// The seq space: one per server run, or the store's for as long as the store lives.
     let epoch: String
     /// With a store: where posted messages go before they are visible (see `confirm(_:)`).
-    let writer: StoreWriter?
+    let writer: StoreWriter<PersistedMessage>?
+    /// In a cluster: where posted messages wait for PostgreSQL to give them their seqs (see `acknowledge`).
+    let posts: StoreWriter<ClusterPost>?
     let metrics: ServerMetrics
-    private let configuration: ServerConfiguration
-    private let rooms = Mutex<[String: RoomBox]>([:])
+    let configuration: ServerConfiguration
+    let rooms = Mutex<[String: RoomBox]>([:])
 
     init(
         configuration: ServerConfiguration,
         epoch: String = RandomID.make(length: 12),
-        writer: StoreWriter? = nil,
+        writer: StoreWriter<PersistedMessage>? = nil,
+        posts: StoreWriter<ClusterPost>? = nil,
         metrics: ServerMetrics = ServerMetrics()
     ) {
         self.configuration = configuration
         self.metrics = metrics
         self.epoch = epoch
         self.writer = writer
+        self.posts = posts
+    }
+
+    /// Whether the store is so far behind that new messages are refused for now (`rate_limited`).
+    var isStoreBehind: Bool {
+        self.writer?.isBehind ?? self.posts?.isBehind ?? false
     }
 
     /// Brings back the rooms a store kept, before the first client joins.
@@ -113,7 +125,7 @@ final class RoomHub: Sendable {
         }
     }
 
-    private func makeRoom(_ name: String) -> Room {
+    func makeRoom(_ name: String) -> Room {
         Room(
             name: name,
             historyLimit: self.configuration.historySize,
@@ -129,25 +141,38 @@ final class RoomHub: Sendable {
     }
 
     /// Adds `connection` to its room: queues its welcome and replay, tells the others, and returns who it is.
-    /// - Parameter earlier: Messages read back from the store for a resume older than the history.
+    /// - Parameters:
+    ///   - earlier: Messages read back from the store for a resume older than the history.
+    ///   - claimed: In a cluster, the member as the database admitted it (its name unique on every node),
+    ///     in the room `ClusterNode.prepare` reserved.
     func join(
         _ connection: ServerConnection,
         request: ConnectRequest,
-        earlier: [Room.StoredMessage] = []
+        earlier: [Room.StoredMessage] = [],
+        claimed: (user: ChatUser, box: RoomBox)? = nil
     ) -> (user: ChatUser, box: RoomBox) {
-        let userID = RandomID.make(prefix: "u-")
+        let userID = claimed?.user.id ?? RandomID.make(prefix: "u-")
         let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
         // The hub lock is held while joining so a room being emptied cannot be dropped under a joiner.
         return self.rooms.withLock { rooms in
             let box: RoomBox
-            if let existing = rooms[request.room] {
+            if let claimed {
+                box = claimed.box
+                box.state.withLock { $0.joining -= 1 }
+            } else if let existing = rooms[request.room] {
                 box = existing
             } else {
                 box = RoomBox(room: self.makeRoom(request.room))
                 rooms[request.room] = box
             }
             let user = box.state.withLock { state in
-                let user = state.room.join(id: userID, requestedName: requestedName)
+                let user: ChatUser
+                if let claimed {
+                    state.room.admit(claimed.user)
+                    user = claimed.user
+                } else {
+                    user = state.room.join(id: userID, requestedName: requestedName)
+                }
                 let replay = state.room.replay(
                     since: request.since,
                     epoch: request.epoch,
@@ -192,22 +217,41 @@ final class RoomHub: Sendable {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return false }
             self.metrics.messagesReceived.increment()
-            switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
-            case .posted(let stored):
-                // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
-                if let id { self.ack(id: id, seq: stored.message.seq, to: state.connections[userID]) }
-                self.broadcastMessage(stored.frame, in: state)
-            case .unconfirmed(let pending):
-                // Queued under the room's lock, so the store receives each room's messages in seq order.
-                self.writer?.enqueue(PersistedMessage(message: pending.stored.message, clientID: pending.clientID))
-            case .duplicate(let seq):
-                if let id { self.ack(id: id, seq: seq, to: state.connections[userID]) }
-            case .duplicateUnconfirmed:
-                break
+            if let posts = self.posts {
+                // Its seq comes from PostgreSQL; an id of the server's own makes a retried write safe too.
+                posts.enqueue(
+                    ClusterPost(
+                        room: state.room.name,
+                        id: id ?? RandomID.make(prefix: "s-", length: 12),
+                        clientID: id != nil,
+                        from: user.name,
+                        uid: user.id,
+                        text: text,
+                        ts: Timestamp.now().rfc3339
+                    )
+                )
+            } else {
+                self.postLocally(user: user, id: id, text: text, in: &state)
             }
             guard state.mustPause(userID) else { return false }
             self.metrics.publishersPaused.increment()
             return true
+        }
+    }
+
+    private func postLocally(user: ChatUser, id: String?, text: String, in state: inout RoomBox.State) {
+        switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
+        case .posted(let stored):
+            // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
+            if let id { self.ack(id: id, seq: stored.message.seq, to: state.connections[user.id]) }
+            self.broadcastMessage(stored.frame, in: state)
+        case .unconfirmed(let pending):
+            // Queued under the room's lock, so the store receives each room's messages in seq order.
+            self.writer?.enqueue(PersistedMessage(message: pending.stored.message, clientID: pending.clientID))
+        case .duplicate(let seq):
+            if let id { self.ack(id: id, seq: seq, to: state.connections[user.id]) }
+        case .duplicateUnconfirmed:
+            break
         }
     }
 
@@ -259,7 +303,9 @@ final class RoomHub: Sendable {
                     let event = PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
                     state.broadcast(ServerFrame.leave(event).encode())
                 }
-                return state.room.isDisposable
+                // A cluster room's seqs live in the database: with no member here, it need not be kept.
+                let unused = self.posts != nil ? state.connections.isEmpty : state.room.isDisposable
+                return unused && state.joining == 0
             }
             if disposable, rooms[box.name] === box {
                 rooms[box.name] = nil
@@ -277,17 +323,17 @@ final class RoomHub: Sendable {
 
     /// A room over the presence limit does not announce joins and leaves, and its welcome lists only the
     /// first members: with n members joining, each announced, the room would cost n² frames.
-    private func isLarge(memberCount: Int) -> Bool {
+    func isLarge(memberCount: Int) -> Bool {
         memberCount > self.configuration.presenceLimit
     }
 
-    private func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
+    func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
         guard let connection else { return }
         connection.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
         self.metrics.acks.increment()
     }
 
-    private func broadcastMessage(_ frame: ByteBuffer, in state: RoomBox.State) {
+    func broadcastMessage(_ frame: ByteBuffer, in state: RoomBox.State) {
         state.broadcast(frame)
         self.metrics.messagesBroadcast.increment()
         self.metrics.deliveries.increment(by: Int64(state.connections.count))

@@ -16,6 +16,14 @@ final class ServerMetrics: Sendable {
     let acks: CoreMetrics.Counter
     let slowConsumersClosed: CoreMetrics.Counter
     let publishersPaused: CoreMetrics.Counter
+    /// In a cluster: how long a batch's transaction took, from BEGIN to COMMIT.
+    let clusterCommitSeconds: CoreMetrics.Timer
+    /// In a cluster: reads of committed messages a node had not been handed (another node's, or after a gap).
+    let clusterCatchUps: CoreMetrics.Counter
+    /// In a cluster: notifications received from PostgreSQL.
+    let clusterNotices: CoreMetrics.Counter
+    /// In a cluster: 1 while the node listens to PostgreSQL, 0 while it tries to reconnect.
+    let clusterListenerUp: CoreMetrics.Gauge
     private let backlogBytes: CoreMetrics.Gauge
     private let connections: CoreMetrics.Gauge
     private let rooms: CoreMetrics.Gauge
@@ -32,6 +40,10 @@ final class ServerMetrics: Sendable {
         self.acks = CoreMetrics.Counter(label: "chat_acks_total", factory: factory)
         self.slowConsumersClosed = CoreMetrics.Counter(label: "chat_slow_consumers_closed_total", factory: factory)
         self.publishersPaused = CoreMetrics.Counter(label: "chat_publishers_paused_total", factory: factory)
+        self.clusterCommitSeconds = CoreMetrics.Timer(label: "chat_cluster_commit_seconds", factory: factory)
+        self.clusterCatchUps = CoreMetrics.Counter(label: "chat_cluster_catch_up_reads_total", factory: factory)
+        self.clusterNotices = CoreMetrics.Counter(label: "chat_cluster_notifications_total", factory: factory)
+        self.clusterListenerUp = CoreMetrics.Gauge(label: "chat_cluster_listener_up", factory: factory)
         self.backlogBytes = CoreMetrics.Gauge(label: "chat_backlog_bytes", factory: factory)
         self.connections = CoreMetrics.Gauge(label: "chat_connections", factory: factory)
         self.rooms = CoreMetrics.Gauge(label: "chat_rooms", factory: factory)

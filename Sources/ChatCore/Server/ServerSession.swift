@@ -10,6 +10,8 @@ final class ServerSession: Sendable {
     let userID: String
     let connection: ServerConnection
     let configuration: ServerConfiguration
+    /// In a cluster: renames go through the database, so a name stays unique on every node.
+    let cluster: ClusterNode?
     /// The connection's rate limit (which also refuses, in order, while the store is behind).
     private let limiter: Mutex<RateLimiter>
 
@@ -18,8 +20,10 @@ final class ServerSession: Sendable {
         box: RoomHub.RoomBox,
         userID: String,
         connection: ServerConnection,
-        configuration: ServerConfiguration
+        configuration: ServerConfiguration,
+        cluster: ClusterNode? = nil
     ) {
+        self.cluster = cluster
         self.hub = hub
         self.box = box
         self.userID = userID
@@ -51,7 +55,7 @@ final class ServerSession: Sendable {
         }
         switch frame {
         case .message(let id, let text):
-            let overloaded = self.hub.writer?.isBehind ?? false
+            let overloaded = self.hub.isStoreBehind
             if let wait = self.limiter.withLock({
                 $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds, overloaded: overloaded)
             }) {
@@ -96,7 +100,11 @@ final class ServerSession: Sendable {
                 )
                 return
             }
-            self.hub.rename(in: self.box, userID: self.userID, to: name)
+            if let cluster = self.cluster {
+                cluster.rename(in: self.box, uid: self.userID, to: name)
+            } else {
+                self.hub.rename(in: self.box, userID: self.userID, to: name)
+            }
         }
     }
 

@@ -1,20 +1,22 @@
 import Logging
 import Synchronization
 
-/// Hands posted messages to the store in batches and reports each batch once it is durable.
+/// Hands posted messages to a store in batches and reports each batch once it is durable.
 ///
-/// Posting never waits for the disk: a message is queued in seq order (under its room's lock) and the
+/// Posting never waits for the disk: a message is queued in order (under its room's lock) and the
 /// writer takes everything queued so far as one transaction, so one fsync covers every message that
 /// arrived while the previous batch was being written. The busier the server, the bigger the batches.
-final class StoreWriter: Sendable {
+/// The SQLite store queues messages that have their seq; the cluster queues posts that get theirs from
+/// PostgreSQL, and learns them from the write's result.
+final class StoreWriter<Item: Sendable>: Sendable {
     /// The most messages written in one transaction.
-    static let maxBatch = 4096
+    static var maxBatch: Int { 4096 }
     /// Attempts to write a batch once shutting down (while running, a failing disk is retried forever).
-    private static let attemptsAfterFinish = 3
+    private static var attemptsAfterFinish: Int { 3 }
 
     /// Messages queued or being written.
     private struct Backlog {
-        var queue: [PersistedMessage] = []
+        var queue: [Item] = []
         var writing = 0
     }
 
@@ -31,7 +33,7 @@ final class StoreWriter: Sendable {
     }
 
     /// Queues a message to be written after every message queued before it.
-    func enqueue(_ message: PersistedMessage) {
+    func enqueue(_ message: Item) {
         self.backlog.withLock { $0.queue.append(message) }
         self.ring.yield()
     }
@@ -46,26 +48,39 @@ final class StoreWriter: Sendable {
         self.ring.finish()
     }
 
-    /// Writes batches until `finish()`, calling `onDurable` with each batch once it is on disk.
+    /// Writes batches until `finish()`, calling `onDurable` with each batch and what `write` returned for
+    /// it, once it is durable.
     ///
-    /// A failed write (disk full, I/O error) is logged and retried every second with the same batch, so
-    /// nothing is acknowledged out of order or lost; the senders' acks wait meanwhile.
-    func run(store: MessageStore, logger: Logger, onDurable: ([PersistedMessage]) -> Void) async {
+    /// A failed write (disk full, I/O error, the database unreachable) is logged and retried every second
+    /// with the same batch, so nothing is acknowledged out of order or lost; the senders' acks wait
+    /// meanwhile. `write` must therefore be idempotent for a batch whose commit may have happened.
+    /// - Parameters:
+    ///   - store: Names the store in the log.
+    ///   - describe: Turns a write's error into the log's words.
+    func run<Output>(
+        store: String,
+        logger: Logger,
+        describe: (any Error) -> String,
+        write: ([Item]) async throws -> Output,
+        onDurable: ([Item], Output) -> Void
+    ) async {
         for await _ in self.doorbell {
-            await self.drain(store: store, logger: logger, finishing: false, onDurable: onDurable)
+            await self.drain(store, logger, describe, finishing: false, write: write, onDurable: onDurable)
         }
-        await self.drain(store: store, logger: logger, finishing: true, onDurable: onDurable)
+        await self.drain(store, logger, describe, finishing: true, write: write, onDurable: onDurable)
     }
 
-    private func drain(
-        store: MessageStore,
-        logger: Logger,
+    private func drain<Output>(
+        _ store: String,
+        _ logger: Logger,
+        _ describe: (any Error) -> String,
         finishing: Bool,
-        onDurable: ([PersistedMessage]) -> Void
+        write: ([Item]) async throws -> Output,
+        onDurable: ([Item], Output) -> Void
     ) async {
         while true {
             let batch = self.backlog.withLock { backlog in
-                let batch: [PersistedMessage]
+                let batch: [Item]
                 if backlog.queue.count > Self.maxBatch {
                     batch = Array(backlog.queue.prefix(Self.maxBatch))
                     backlog.queue.removeFirst(Self.maxBatch)
@@ -78,9 +93,10 @@ final class StoreWriter: Sendable {
             defer { self.backlog.withLock { $0.writing = 0 } }
             guard !batch.isEmpty else { return }
             var attempt = 0
+            let output: Output
             while true {
                 do {
-                    try await store.append(batch)
+                    output = try await write(batch)
                     logger.trace("stored", metadata: ["chat.messages": "\(batch.count)"])
                     break
                 } catch {
@@ -88,8 +104,8 @@ final class StoreWriter: Sendable {
                     logger.error(
                         "cannot write to the store; retrying in 1 s",
                         metadata: [
-                            "chat.store": "\(store.path)", "chat.messages": "\(batch.count)",
-                            "chat.error": "\(MessageStore.describe(error))",
+                            "chat.store": "\(store)", "chat.messages": "\(batch.count)",
+                            "chat.error": "\(describe(error))",
                         ]
                     )
                     // These messages were never acknowledged, so their senders will resend them elsewhere.
@@ -97,7 +113,7 @@ final class StoreWriter: Sendable {
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
-            onDurable(batch)
+            onDurable(batch, output)
         }
     }
 }

@@ -1,0 +1,342 @@
+import CoreMetrics
+import Logging
+import NIOCore
+import NIOWebSocket
+import PostgresNIO
+import Synchronization
+
+/// This server as one node of a cluster: it writes posts to PostgreSQL in batches, listens for what the
+/// other nodes committed and who joined or left there, and keeps its rooms in step with the tables.
+///
+/// A notification is only a doorbell. Whatever a node delivers it reads from `chat_messages` in seq
+/// order, so a lost notification (the listening connection dropped, PostgreSQL restarted) costs time,
+/// never a message: on every (re)connect the node listens first, then catches up from the tables, and it
+/// polls its rooms' last seqs every `pollInterval` as a backstop.
+final class ClusterNode: Sendable {
+    static let pollInterval = Duration.seconds(1)
+    /// How often the node proves it is alive and looks for nodes that are not.
+    static let heartbeatInterval = Duration.seconds(1)
+    /// Rows read per catch-up query.
+    static let fetchLimit = 1000
+
+    /// What changes about the node while it runs.
+    private struct State {
+        /// Rooms whose members here have not seen everything committed, and how far they should get.
+        var wanted: [String: UInt64] = [:]
+        /// Whether a room is queued for (or in) a catch-up, so it is queued once.
+        var queued: Set<String> = []
+        var listening = false
+        var writeFailing = false
+    }
+
+    /// Presence changes written one after the other, so a member's rename and leave land in order.
+    private enum PresenceChange: Sendable {
+        case release(uid: String)
+        case rename(RoomHub.RoomBox, uid: String, previous: String, requested: String)
+    }
+
+    let store: ClusterStore
+    let hub: RoomHub
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let catchUps: AsyncStream<String>
+    private let catchUp: AsyncStream<String>.Continuation
+    private let presence: AsyncStream<PresenceChange>
+    private let presenceChange: AsyncStream<PresenceChange>.Continuation
+
+    init(store: ClusterStore, hub: RoomHub, logger: Logger) {
+        self.store = store
+        self.hub = hub
+        self.logger = logger
+        (self.catchUps, self.catchUp) = AsyncStream.makeStream()
+        (self.presence, self.presenceChange) = AsyncStream.makeStream()
+    }
+
+    /// Whether a load balancer should send clients here: the node listens to PostgreSQL and can write to it.
+    var isHealthy: Bool {
+        self.state.withLock { $0.listening && !$0.writeFailing }
+    }
+
+    var isListening: Bool { self.state.withLock { $0.listening } }
+
+    /// Runs the pool, the writer, the listener and the catch-up until the writer finished (graceful
+    /// shutdown: `hub.posts.finish()`), then leaves the cluster.
+    func run() async {
+        guard let posts = self.hub.posts else { preconditionFailure("a cluster hub writes posts") }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.store.client.run() }
+            group.addTask { await self.listen() }
+            group.addTask { await self.poll() }
+            group.addTask { await self.deliverCatchUps() }
+            group.addTask { await self.writePresence() }
+            await posts.run(
+                store: self.store.location.description,
+                logger: self.logger,
+                describe: ClusterStore.describe,
+                write: self.write
+            ) { batch, write in
+                self.hub.acknowledge(batch, write)
+                for (room, rows) in write.added {
+                    // Delivered at once when nothing is missing before them; otherwise read in order.
+                    let delivered = self.hub.deliver(rows, in: room)
+                    if let last = rows.last?.seq, let delivered, delivered < last {
+                        self.want(room, through: last)
+                    }
+                }
+                for (room, last) in write.lastSeqs { self.want(room, through: last) }
+            }
+            // Every client is gone and what they posted is written: this node's rows go (the other nodes
+            // are told its members left), then the pool and the listener stop.
+            self.presenceChange.finish()
+            self.catchUp.finish()
+            await self.store.deregister()
+            group.cancelAll()
+        }
+    }
+
+    private func write(_ batch: [ClusterPost]) async throws -> ClusterWrite {
+        let started = ContinuousClock.now
+        do {
+            let write = try await self.store.write(batch)
+            self.hub.metrics.clusterCommitSeconds.recordSeconds((ContinuousClock.now - started).inSeconds)
+            self.state.withLock { $0.writeFailing = false }
+            return write
+        } catch {
+            self.state.withLock { $0.writeFailing = true }
+            throw error
+        }
+    }
+
+    // MARK: Joining and leaving
+
+    /// Makes room `request.room` ready here (loading it from the database on first use) and admits the
+    /// client under a name unique on every node. The room is held until `hub.join(…, claimed:)`.
+    func admit(_ request: ConnectRequest) async throws -> (user: ChatUser, box: RoomHub.RoomBox) {
+        let box: RoomHub.RoomBox
+        if let reserved = self.hub.reserve(request.room) {
+            box = reserved
+        } else {
+            let (lastSeq, messages) = try await self.store.load(
+                room: request.room,
+                newest: self.hub.configuration.historySize
+            )
+            let members = try await self.store.roster(of: request.room)
+            box = self.hub.install(
+                RoomHub.LoadedRoom(name: request.room, lastSeq: lastSeq, messages: messages, members: members)
+            )
+            // Whatever was committed or announced while it loaded is found by the next poll; this is sooner.
+            self.want(request.room, through: lastSeq)
+        }
+        do {
+            let user = try await self.store.claim(
+                room: request.room,
+                uid: RandomID.make(prefix: "u-"),
+                requestedName: request.name ?? RandomID.make(prefix: "guest-", length: 4)
+            )
+            return (user, box)
+        } catch {
+            self.hub.cancelJoin(box)
+            throw error
+        }
+    }
+
+    /// Member `uid` left this node: the other nodes are told, in order with its renames.
+    func release(uid: String) {
+        self.presenceChange.yield(.release(uid: uid))
+    }
+
+    /// Member `uid` asked for another name: the database makes it unique, then every node renames it.
+    func rename(in box: RoomHub.RoomBox, uid: String, to requested: String) {
+        guard let current = box.state.withLock({ $0.room.members.first { $0.id == uid } }) else { return }
+        self.presenceChange.yield(.rename(box, uid: uid, previous: current.name, requested: requested))
+    }
+
+    private func writePresence() async {
+        for await change in self.presence {
+            for attempt in 1...3 {
+                do {
+                    switch change {
+                    case .release(let uid):
+                        try await self.store.release(uid: uid)
+                    case .rename(let box, let uid, let previous, let requested):
+                        if let user = try await self.store.rename(
+                            room: box.name,
+                            uid: uid,
+                            from: previous,
+                            to: requested
+                        ) {
+                            self.hub.rename(in: box, to: user)
+                        }
+                    }
+                    break
+                } catch {
+                    // A leave that cannot be written at all is written by `reassert` once the listener is back.
+                    guard attempt < 3, !Task.isCancelled else {
+                        self.logger.warning(
+                            "cannot write a presence change to the cluster",
+                            metadata: ["chat.error": "\(ClusterStore.describe(error))"]
+                        )
+                        break
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    // MARK: Catching up
+
+    /// Room `name` has committed messages up to `seq`: read what this node has not delivered yet.
+    func want(_ name: String, through seq: UInt64) {
+        let queue = self.state.withLock { state -> Bool in
+            state.wanted[name] = max(state.wanted[name] ?? 0, seq)
+            return state.queued.insert(name).inserted
+        }
+        if queue { self.catchUp.yield(name) }
+    }
+
+    private func deliverCatchUps() async {
+        for await name in self.catchUps {
+            while !Task.isCancelled {
+                guard let delivered = self.hub.deliveredSeq(name) else {
+                    self.state.withLock { state in
+                        state.queued.remove(name)
+                        state.wanted[name] = nil
+                    }
+                    break
+                }
+                let done = self.state.withLock { state -> Bool in
+                    guard delivered >= state.wanted[name] ?? 0 else { return false }
+                    state.queued.remove(name)
+                    return true
+                }
+                if done { break }
+                do {
+                    let messages = try await self.store.messages(room: name, after: delivered, limit: Self.fetchLimit)
+                    self.hub.metrics.clusterCatchUps.increment()
+                    if messages.isEmpty {
+                        // Wanted more than is committed (a seq from a rolled-back write): settle for what is.
+                        self.state.withLock { $0.wanted[name] = delivered }
+                    }
+                    self.hub.deliver(messages, in: name)
+                } catch {
+                    self.logger.warning(
+                        "cannot read committed messages; retrying",
+                        metadata: ["chat.room": "\(name)", "chat.error": "\(ClusterStore.describe(error))"]
+                    )
+                    try? await Task.sleep(for: Self.pollInterval)
+                }
+            }
+        }
+    }
+
+    /// The backstop for lost notifications: every room's last seq, once a second.
+    private func poll() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.pollInterval)
+            let rooms = Array(self.hub.deliveredSeqs.keys)
+            guard !rooms.isEmpty else { continue }
+            do {
+                for (room, seq) in try await self.store.lastSeqs(of: rooms) { self.want(room, through: seq) }
+            } catch {
+                self.logger.debug(
+                    "cannot poll the rooms' seqs",
+                    metadata: ["chat.error": "\(ClusterStore.describe(error))"]
+                )
+            }
+        }
+    }
+
+    // MARK: Listening
+
+    private func listen() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await self.listenOnce(recovering: failures > 0)
+            } catch {
+                if Task.isCancelled { break }
+                self.state.withLock { $0.listening = false }
+                self.hub.metrics.clusterListenerUp.record(0)
+                if failures == 0 {
+                    self.logger.error(
+                        "lost the connection to the cluster's database; retrying every second",
+                        metadata: [
+                            "chat.store": "\(self.store.location)", "chat.error": "\(ClusterStore.describe(error))",
+                        ]
+                    )
+                }
+                failures += 1
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// One listening connection, from connecting until it fails: it holds the node's lock, beats its
+    /// heart and sweeps dead nodes while it delivers notifications.
+    private func listenOnce(recovering: Bool) async throws {
+        let connection = try await PostgresConnection.connect(
+            on: ChatEventLoops.shared.next(),
+            configuration: self.store.connectionConfiguration,
+            id: 1,
+            logger: self.logger
+        )
+        do {
+            try await self.store.lock(on: connection)
+            try await self.store.heartbeat(on: connection)
+            try await connection.listen(on: ClusterStore.channel) { notifications in
+                try await withThrowingTaskGroup { group in
+                    group.addTask {
+                        for try await notification in notifications {
+                            self.received(notification.payload)
+                        }
+                        throw ListenerEnded()
+                    }
+                    group.addTask {
+                        // Listening now: what was notified before is read from the tables.
+                        try await self.resync()
+                        self.state.withLock { $0.listening = true }
+                        self.hub.metrics.clusterListenerUp.record(1)
+                        if recovering { self.logger.notice("listening to the cluster again") }
+                        while true {
+                            try await Task.sleep(for: Self.heartbeatInterval)
+                            try await self.store.heartbeat(on: connection)
+                            try await self.store.sweep(on: connection)
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+    }
+
+    /// The notifications ended without an error of their own (the connection closed).
+    private struct ListenerEnded: Error, CustomStringConvertible {
+        var description: String { "the listening connection closed" }
+    }
+
+    private func received(_ payload: String) {
+        guard let notice = ClusterNotice(payload: payload) else { return }
+        self.hub.metrics.clusterNotices.increment()
+        switch notice {
+        case .message(let room, let lastSeq, _):
+            if self.hub.deliveredSeq(room).map({ $0 < lastSeq }) ?? false { self.want(room, through: lastSeq) }
+        case .join, .leave, .nick:
+            guard notice.node != self.store.node else { return }
+            self.hub.apply(notice)
+        }
+    }
+
+    /// After (re)listening: catch up every room, reload every roster, and put this node's members back.
+    private func resync() async throws {
+        let rooms = Array(self.hub.deliveredSeqs.keys)
+        for (room, seq) in try await self.store.lastSeqs(of: rooms) { self.want(room, through: seq) }
+        for room in rooms { self.hub.reconcile(room, roster: try await self.store.roster(of: room)) }
+        try await self.store.reassert(self.hub.localMembers)
+    }
+}
