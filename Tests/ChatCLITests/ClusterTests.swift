@@ -1,0 +1,138 @@
+import ChatCore
+import ChatTestSupport
+import Foundation
+import Testing
+
+/// Several `chat serve` processes on one real PostgreSQL are one service: the same rooms, seqs, history
+/// and members on every node.
+@Suite(.timeLimit(.minutes(3)))
+struct ClusterTests {
+    /// `count` nodes on a database of their own.
+    static func nodes(_ count: Int, _ arguments: [String] = []) async throws -> (database: String, nodes: [ServeProcess]) {
+        let database = try TestPostgres.shared().createDatabase()
+        var nodes: [ServeProcess] = []
+        for _ in 0..<count {
+            nodes.append(try await ServeProcess.start(["--store", database, "--rate-limit", "0"] + arguments))
+        }
+        return (database, nodes)
+    }
+
+    /// The JSON lines of `chat tail --json` as messages.
+    static func messages(_ lines: [String]) throws -> [ChatMessage] {
+        try lines.map { try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)) }
+    }
+
+    @Test func linesSentToOneNodeAreTailedOnAnotherOnceEachInOrder() async throws {
+        let (_, nodes) = try await Self.nodes(2)
+        let tail = try ChatProcess(["tail", nodes[1].url, "--json", "--count", "500", "--name", "tailer"])
+        try await waitForMember("tailer", url: nodes[0].url)
+        let send = try ChatProcess([], shell: "seq 1 500 | \"$CHAT\" send \(nodes[0].url) --name bot")
+        #expect(await send.exitCode() == 0)
+        #expect(await tail.exitCode() == 0)
+        let messages = try Self.messages(await ChatProcess.collect(tail.stdout))
+        #expect(messages.map(\.text) == (1...500).map(String.init))
+        #expect(messages.map(\.seq) == (1...500).map(UInt64.init))
+        for node in nodes { #expect(await node.stop() == 0) }
+    }
+
+    @Test func twoSendersOnTwoNodesGetOneOrderAndGapFreeSeqs() async throws {
+        let (database, nodes) = try await Self.nodes(2)
+        let total = 4000
+        let tails = try nodes.enumerated().map { index, node in
+            try ChatProcess(["tail", node.url, "--json", "--count", "\(total)", "--name", "tail\(index)"])
+        }
+        try await waitForMember("tail0", url: nodes[1].url)
+        try await waitForMember("tail1", url: nodes[0].url)
+        let sends = try nodes.enumerated().map { index, node in
+            try ChatProcess([], shell: "seq -f 'n\(index)-%g' 1 2000 | \"$CHAT\" send \(node.url) --name bot\(index)")
+        }
+        for send in sends { #expect(await send.exitCode() == 0) }
+        var printed: [[ChatMessage]] = []
+        for tail in tails {
+            #expect(await tail.exitCode() == 0)
+            printed.append(try Self.messages(await ChatProcess.collect(tail.stdout)))
+        }
+        #expect(printed[0].map(\.seq) == (1...UInt64(total)).map { $0 })
+        #expect(printed[0].map(\.id) == printed[1].map(\.id), "both nodes print the same messages in the same order")
+        let texts = Set(printed[0].map(\.text))
+        let expected = Set((1...2000).flatMap { ["n0-\($0)", "n1-\($0)"] })
+        #expect(texts == expected, "every line once")
+        // Each sender's own lines stay in the order it sent them.
+        for index in 0..<2 {
+            let own = printed[0].map(\.text).filter { $0.hasPrefix("n\(index)-") }
+            #expect(own == (1...2000).map { "n\(index)-\($0)" })
+        }
+        let stored = try TestPostgres.shared().query("SELECT count(*), max(seq) FROM chat_messages", database: database)
+        #expect(stored == "\(total)|\(total)")
+        for node in nodes { #expect(await node.stop() == 0) }
+    }
+
+    @Test func theSameIDSentToTwoNodesIsStoredOnceWithOneSeq() async throws {
+        let (database, nodes) = try await Self.nodes(2)
+        var seqs: [UInt64] = []
+        for node in nodes {
+            try await ChatClient.withSession(
+                ClientConfiguration(url: try ChatURL(parsing: node.url), name: "resender"),
+                logger: quietLogger
+            ) { session in
+                try await session.send(.message(id: "same-id-1", text: "once"))
+                for try await frame in session.events {
+                    if case .ack(let ack) = frame, ack.id == "same-id-1" {
+                        seqs.append(ack.seq)
+                        break
+                    }
+                }
+            }
+        }
+        #expect(seqs == [1, 1])
+        let stored = try TestPostgres.shared().query("SELECT count(*) FROM chat_messages", database: database)
+        #expect(stored == "1")
+        for node in nodes { #expect(await node.stop() == 0) }
+    }
+
+    @Test func membersOnEveryNodeAreOneRoster() async throws {
+        let (_, nodes) = try await Self.nodes(2)
+        let first = try ClientConfiguration(url: ChatURL(parsing: nodes[0].url), name: "alice")
+        let second = try ClientConfiguration(url: ChatURL(parsing: nodes[1].url), name: "alice")
+        try await ChatClient.withSession(first, logger: quietLogger) { alice in
+            try await ChatClient.withSession(second, logger: quietLogger) { other in
+                // The name is taken on the other node, so this one gets the suffix — and sees alice.
+                #expect(other.welcome.you.name == "alice-2")
+                #expect(other.welcome.users.map(\.name) == ["alice", "alice-2"])
+                try await alice.waitForJoin(of: "alice-2")
+                try await other.send(.nick(name: "bob"))
+                #expect(try await alice.nextPresence() == "nick alice-2 bob")
+                #expect(try await other.nextPresence() == "nick alice-2 bob")
+            }
+            #expect(try await alice.nextPresence() == "leave bob")
+        }
+        for node in nodes { #expect(await node.stop() == 0) }
+    }
+
+    @Test func aNodeRefusesADatabaseThatWouldNotMakeCommitsDurable() async throws {
+        let postgres = try TestPostgres.shared()
+        let database = try postgres.createDatabase()
+        let name = String(database.split(separator: "/").last ?? "")
+        _ = try postgres.query("ALTER DATABASE \(name) SET synchronous_commit = off")
+        let serve = try ChatProcess(["serve", "--port", "0", "--store", database])
+        #expect(await serve.exitCode() != 0)
+        let errors = await ChatProcess.collect(serve.stderr)
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.contains("synchronous_commit is off") == true, "\(errors)")
+    }
+}
+
+extension ChatSession {
+    /// The next join, leave or nick, as `join NAME`, `leave NAME` or `nick OLD NEW`.
+    func nextPresence() async throws -> String? {
+        for try await frame in self.events {
+            switch frame {
+            case .join(let event): return "join \(event.user.name)"
+            case .leave(let event): return "leave \(event.user.name)"
+            case .nick(let event): return "nick \(event.previousName ?? "") \(event.user.name)"
+            default: continue
+            }
+        }
+        return nil
+    }
+}
