@@ -40,11 +40,12 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The client configuration for `url` (or the default URL) with these options applied.
     func configuration(url: String?) throws(ChatClientError) -> ClientConfiguration {
-        var chatURL = try ChatURL(parsing: url ?? Self.defaultURL)
-        if let room { chatURL = try chatURL.with(room: room) }
-        var configuration = ClientConfiguration(url: chatURL, name: self.resolvedName)
+        var servers = try ChatURL.list(parsing: url ?? Self.defaultURL)
+        if let room { servers = try servers.map { url throws(ChatClientError) in try url.with(room: room) } }
+        var configuration = ClientConfiguration(url: servers[0], name: self.resolvedName)
+        configuration.servers = servers
         configuration.tls = ClientTLS(caFile: self.caFile, insecure: self.insecure)
-        if self.insecure, chatURL.secure {
+        if self.insecure, servers.contains(where: \.secure) {
             StandardError.warn(
                 "--insecure: the server's certificate is not checked; anyone in between can read and change the chat"
             )

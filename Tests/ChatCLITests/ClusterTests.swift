@@ -8,7 +8,10 @@ import Testing
 @Suite(.timeLimit(.minutes(3)))
 struct ClusterTests {
     /// `count` nodes on a database of their own.
-    static func nodes(_ count: Int, _ arguments: [String] = []) async throws -> (database: String, nodes: [ServeProcess]) {
+    static func nodes(
+        _ count: Int,
+        _ arguments: [String] = []
+    ) async throws -> (database: String, nodes: [ServeProcess]) {
         let database = try TestPostgres.shared().createDatabase()
         var nodes: [ServeProcess] = []
         for _ in 0..<count {
@@ -107,6 +110,45 @@ struct ClusterTests {
             #expect(try await alice.nextPresence() == "leave bob")
         }
         for node in nodes { #expect(await node.stop() == 0) }
+    }
+
+    @Test func aNodeKilledMidStreamLosesNothingAndItsMembersLeaveTheOtherNodes() async throws {
+        let (database, nodes) = try await Self.nodes(2)
+        let total = 3000
+        // Both clients start on node 0 and know node 1 as the next server of the list.
+        let list = "\(nodes[0].url),\(nodes[1].url)"
+        let tail = try ChatProcess(["tail", list, "--json", "--count", "\(total)", "--strict", "--name", "tailer"])
+        try await ChatClient.withSession(
+            ClientConfiguration(url: try ChatURL(parsing: nodes[1].url), name: "watcher"),
+            logger: quietLogger
+        ) { watcher in
+            try await watcher.waitForMember("tailer")
+            let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(list) --name bot")
+            var lines = tail.stdout.makeAsyncIterator()
+            var printed: [String] = []
+            while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+            nodes[0].process.signal(SIGKILL)
+            #expect(await nodes[0].process.exitCode() == SIGKILL)
+            let killed = ContinuousClock.now
+
+            // The killed node's members leave the room on the node that lives, however its clients reconnect.
+            var left: Set<String> = []
+            while !left.isSuperset(of: ["tailer", "bot"]), let event = try await watcher.nextPresence() {
+                if event.hasPrefix("leave ") { left.insert(String(event.dropFirst("leave ".count))) }
+            }
+            #expect(left.isSuperset(of: ["tailer", "bot"]))
+            #expect(ContinuousClock.now - killed < .seconds(10))
+
+            while let line = await lines.next() { printed.append(line) }
+            #expect(await send.exitCode() == 0)
+            #expect(await tail.exitCode() == 0)
+            let messages = try Self.messages(printed)
+            #expect(messages.map(\.text) == (1...total).map(String.init))
+            #expect(messages.map(\.seq) == (1...UInt64(total)).map { $0 })
+        }
+        let stored = try TestPostgres.shared().query("SELECT count(*), max(seq) FROM chat_messages", database: database)
+        #expect(stored == "\(total)|\(total)")
+        #expect(await nodes[1].stop() == 0)
     }
 
     @Test func aNodeRefusesADatabaseThatWouldNotMakeCommitsDurable() async throws {

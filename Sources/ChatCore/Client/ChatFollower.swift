@@ -79,6 +79,8 @@ public enum ChatFollower {
                     return
                 }
                 try await Task.sleep(for: delay)
+                // With several servers (a cluster), the next one: this one may be the one that is gone.
+                configuration.moveToNextServer()
             }
             // Resume after what was seen; a replay that never started is asked for again.
             if let cursor {

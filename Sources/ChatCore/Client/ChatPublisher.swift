@@ -126,7 +126,9 @@ public enum ChatPublisher {
         eventLoopGroup: any EventLoopGroup,
         progress: @Sendable (Progress) -> Void
     ) async throws {
+        var configuration = configuration
         var connectedOnce = false
+        var failedFirst = 0
         var attempt = 0
         var generator = SystemRandomNumberGenerator()
         while true {
@@ -140,8 +142,14 @@ public enum ChatPublisher {
                 }
                 return
             } catch {
-                // The first connection fails fast; later ones are retried while the policy allows.
-                guard connectedOnce else { throw error }
+                // The first connection fails fast (once every server was tried); later ones are retried
+                // while the policy allows.
+                guard connectedOnce else {
+                    failedFirst += 1
+                    guard failedFirst < configuration.servers.count else { throw error }
+                    configuration.moveToNextServer()
+                    continue
+                }
                 let delay = try policy.nextAttempt(
                     after: error,
                     connectedFor: ContinuousClock.now - started,
@@ -150,6 +158,7 @@ public enum ChatPublisher {
                 )
                 progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
                 try await Task.sleep(for: delay)
+                configuration.moveToNextServer()
             }
         }
     }

@@ -62,6 +62,19 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         self.extraQuery = String(query)
     }
 
+    /// Parses a comma-separated list of URLs (`ws://a:8000/ws,ws://b:8000/ws`): the servers of one
+    /// cluster, tried in turn.
+    public static func list(parsing text: String) throws(ChatClientError) -> [ChatURL] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        var urls: [ChatURL] = []
+        for part in parts {
+            let trimmed = String(part).trimmingWhitespace()
+            guard !trimmed.isEmpty else { throw .invalidURL(text, "an empty entry in the list of servers") }
+            urls.append(try ChatURL(parsing: trimmed))
+        }
+        return urls
+    }
+
     /// The same endpoint in another room.
     public func with(room: String) throws(ChatClientError) -> ChatURL {
         guard RoomName.isValid(room) else {

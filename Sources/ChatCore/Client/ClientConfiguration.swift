@@ -1,7 +1,10 @@
 /// What a client connects to and asks for.
 public struct ClientConfiguration: Sendable {
-    /// The endpoint.
+    /// The endpoint in use: one of `servers`.
     public var url: ChatURL
+    /// Every server the client may use, in order (`ws://a/ws,ws://b/ws`): after a lost or failed
+    /// connection it tries the next. One entry, `url`, unless set.
+    public var servers: [ChatURL]
     /// The name to ask for; the server may answer with a different one (see `Welcome.you`).
     public var name: String?
     /// Resume after this seq.
@@ -33,6 +36,7 @@ public struct ClientConfiguration: Sendable {
         closeTimeout: Duration = .seconds(2)
     ) {
         self.url = url
+        self.servers = [url]
         self.name = name
         self.since = since
         self.epoch = epoch
@@ -40,6 +44,13 @@ public struct ClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.maxFrameBytes = maxFrameBytes
         self.closeTimeout = closeTimeout
+    }
+
+    /// Makes the server after the current one in `servers` (the first after the last) the one to use.
+    public mutating func moveToNextServer() {
+        guard self.servers.count > 1 else { return }
+        let index = self.servers.firstIndex(of: self.url).map { ($0 + 1) % self.servers.count } ?? 0
+        self.url = self.servers[index]
     }
 
     /// The request target: the path with `name`, `since`, `epoch` and `history` in the query.
