@@ -151,6 +151,74 @@ struct ClusterTests {
         #expect(await nodes[1].stop() == 0)
     }
 
+    @Test func postgresCrashingMidStreamLosesNothingAndNodesReportItMeanwhile() async throws {
+        let postgres = try TestPostgres.privateServer()
+        defer { postgres.stop() }
+        let database = try postgres.createDatabase()
+        var nodes: [ServeProcess] = []
+        for _ in 0..<2 { nodes.append(try await ServeProcess.start(["--store", database, "--rate-limit", "0"])) }
+        let total = 3000
+        let tail = try ChatProcess(
+            ["tail", nodes[1].url, "--json", "--count", "\(total)", "--strict", "--name", "tailer"]
+        )
+        try await waitForMember("tailer", url: nodes[0].url)
+        let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(nodes[0].url) --name bot")
+        var lines = tail.stdout.makeAsyncIterator()
+        var printed: [String] = []
+        while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+
+        try postgres.crash()
+        // While the database is gone, a load balancer is told to send clients elsewhere.
+        for node in nodes {
+            let status = try await Self.healthz(node.port, until: { $0.hasPrefix("HTTP/1.1 503") })
+            #expect(status.hasPrefix("HTTP/1.1 503"))
+        }
+        try postgres.restart()
+
+        while let line = await lines.next() { printed.append(line) }
+        #expect(await send.exitCode() == 0)
+        #expect(await tail.exitCode() == 0)
+        let messages = try Self.messages(printed)
+        #expect(messages.map(\.text) == (1...total).map(String.init))
+        #expect(messages.map(\.seq) == (1...UInt64(total)).map { $0 })
+        let stored = try postgres.query("SELECT count(*), max(seq) FROM chat_messages", database: database)
+        #expect(stored == "\(total)|\(total)")
+        for node in nodes {
+            let status = try await Self.healthz(node.port, until: { $0.hasPrefix("HTTP/1.1 200") })
+            #expect(status.hasPrefix("HTTP/1.1 200"))
+            #expect(await node.stop() == 0)
+        }
+    }
+
+    @Test func aListenerConnectionTerminatedMidStreamCostsNoMessage() async throws {
+        let (database, nodes) = try await Self.nodes(2)
+        let total = 3000
+        let tail = try ChatProcess(
+            ["tail", nodes[1].url, "--json", "--count", "\(total)", "--strict", "--name", "tailer"]
+        )
+        try await waitForMember("tailer", url: nodes[0].url)
+        let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(nodes[0].url) --name bot")
+        var lines = tail.stdout.makeAsyncIterator()
+        var printed: [String] = []
+        while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+        // What is notified while no one listens is gone for good: the node must catch up from the table.
+        let terminated = try TestPostgres.shared().query(
+            """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE application_name LIKE 'chat listener %' AND datname = current_database()
+            """,
+            database: database
+        )
+        #expect(terminated == "2")
+        while let line = await lines.next() { printed.append(line) }
+        #expect(await send.exitCode() == 0)
+        #expect(await tail.exitCode() == 0)
+        let messages = try Self.messages(printed)
+        #expect(messages.map(\.text) == (1...total).map(String.init))
+        #expect(messages.map(\.seq) == (1...UInt64(total)).map { $0 })
+        for node in nodes { #expect(await node.stop() == 0) }
+    }
+
     @Test func aNodeRefusesADatabaseThatWouldNotMakeCommitsDurable() async throws {
         let postgres = try TestPostgres.shared()
         let database = try postgres.createDatabase()
@@ -161,6 +229,22 @@ struct ClusterTests {
         let errors = await ChatProcess.collect(serve.stderr)
         #expect(errors.count == 1, "\(errors)")
         #expect(errors.first?.contains("synchronous_commit is off") == true, "\(errors)")
+    }
+}
+
+extension ClusterTests {
+    /// The status line of `GET /healthz`, asked every 50 ms until `done` accepts it (a test's time limit
+    /// bounds the wait).
+    static func healthz(_ port: Int, until done: (String) -> Bool) async throws -> String {
+        while true {
+            let response = try await rawHTTPExchange(
+                port: port,
+                request: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            )
+            let status = String(response.prefix { $0 != "\r" })
+            if done(status) { return status }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 }
 

@@ -18,6 +18,8 @@ final class ClusterNode: Sendable {
     static let heartbeatInterval = Duration.seconds(1)
     /// Rows read per catch-up query.
     static let fetchLimit = 1000
+    /// How long any one database call may take before it is given up and retried (see `withDeadline`).
+    static let callLimit = Duration.seconds(10)
 
     /// What changes about the node while it runs.
     private struct State {
@@ -97,7 +99,7 @@ final class ClusterNode: Sendable {
     private func write(_ batch: [ClusterPost]) async throws -> ClusterWrite {
         let started = ContinuousClock.now
         do {
-            let write = try await self.store.write(batch)
+            let write = try await withDeadline(Self.callLimit) { try await self.store.write(batch) }
             self.hub.metrics.clusterCommitSeconds.recordSeconds((ContinuousClock.now - started).inSeconds)
             self.state.withLock { $0.writeFailing = false }
             return write
@@ -116,11 +118,11 @@ final class ClusterNode: Sendable {
         if let reserved = self.hub.reserve(request.room) {
             box = reserved
         } else {
-            let (lastSeq, messages) = try await self.store.load(
-                room: request.room,
-                newest: self.hub.configuration.historySize
-            )
-            let members = try await self.store.roster(of: request.room)
+            let historySize = self.hub.configuration.historySize
+            let (lastSeq, messages) = try await withDeadline(Self.callLimit) {
+                try await self.store.load(room: request.room, newest: historySize)
+            }
+            let members = try await withDeadline(Self.callLimit) { try await self.store.roster(of: request.room) }
             box = self.hub.install(
                 RoomHub.LoadedRoom(name: request.room, lastSeq: lastSeq, messages: messages, members: members)
             )
@@ -128,11 +130,14 @@ final class ClusterNode: Sendable {
             self.want(request.room, through: lastSeq)
         }
         do {
-            let user = try await self.store.claim(
-                room: request.room,
-                uid: RandomID.make(prefix: "u-"),
-                requestedName: request.name ?? RandomID.make(prefix: "guest-", length: 4)
-            )
+            let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
+            let user = try await withDeadline(Self.callLimit) {
+                try await self.store.claim(
+                    room: request.room,
+                    uid: RandomID.make(prefix: "u-"),
+                    requestedName: requestedName
+                )
+            }
             return (user, box)
         } catch {
             self.hub.cancelJoin(box)
@@ -157,16 +162,12 @@ final class ClusterNode: Sendable {
                 do {
                     switch change {
                     case .release(let uid):
-                        try await self.store.release(uid: uid)
+                        try await withDeadline(Self.callLimit) { try await self.store.release(uid: uid) }
                     case .rename(let box, let uid, let previous, let requested):
-                        if let user = try await self.store.rename(
-                            room: box.name,
-                            uid: uid,
-                            from: previous,
-                            to: requested
-                        ) {
-                            self.hub.rename(in: box, to: user)
+                        let user = try await withDeadline(Self.callLimit) {
+                            try await self.store.rename(room: box.name, uid: uid, from: previous, to: requested)
                         }
+                        if let user { self.hub.rename(in: box, to: user) }
                     }
                     break
                 } catch {
@@ -212,7 +213,9 @@ final class ClusterNode: Sendable {
                 }
                 if done { break }
                 do {
-                    let messages = try await self.store.messages(room: name, after: delivered, limit: Self.fetchLimit)
+                    let messages = try await withDeadline(Self.callLimit) {
+                        try await self.store.messages(room: name, after: delivered, limit: Self.fetchLimit)
+                    }
                     self.hub.metrics.clusterCatchUps.increment()
                     if messages.isEmpty {
                         // Wanted more than is committed (a seq from a rolled-back write): settle for what is.
@@ -237,7 +240,8 @@ final class ClusterNode: Sendable {
             let rooms = Array(self.hub.deliveredSeqs.keys)
             guard !rooms.isEmpty else { continue }
             do {
-                for (room, seq) in try await self.store.lastSeqs(of: rooms) { self.want(room, through: seq) }
+                let seqs = try await withDeadline(Self.callLimit) { try await self.store.lastSeqs(of: rooms) }
+                for (room, seq) in seqs { self.want(room, through: seq) }
             } catch {
                 self.logger.debug(
                     "cannot poll the rooms' seqs",

@@ -96,10 +96,16 @@ public final class ClusterStore: Sendable {
                 tls: .disable
             )
             poolConfiguration.options.connectTimeout = .seconds(5)
+            // So an operator (and a test) can tell the nodes' connections apart in pg_stat_activity.
+            poolConfiguration.options.additionalStartupParameters = [("application_name", "chat node \(node)")]
             poolConfiguration.options.maximumConnections = 8
             // Dead pooled connections are found by a failed query, which is retried; a short keep-alive
             // finds them sooner after PostgreSQL restarts.
             poolConfiguration.options.keepAliveBehavior = .init(frequency: .seconds(5))
+            var listenerConfiguration = configuration
+            listenerConfiguration.options.additionalStartupParameters = [
+                ("application_name", "chat listener \(node)")
+            ]
             let client = PostgresClient(
                 configuration: poolConfiguration,
                 eventLoopGroup: eventLoopGroup,
@@ -110,7 +116,7 @@ public final class ClusterStore: Sendable {
                 epoch: epoch,
                 node: node,
                 client: client,
-                connectionConfiguration: configuration,
+                connectionConfiguration: listenerConfiguration,
                 logger: logger
             )
         } catch {

@@ -368,7 +368,10 @@ public final class ChatServer: Service {
         let maxBytes = self.configuration.maxReadBackBytes
         do {
             if let cluster = self.cluster {
-                return try await cluster.store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
+                let room = request.room
+                return try await withDeadline(ClusterNode.callLimit) {
+                    try await cluster.store.messages(room: room, seqs: seqs, maxBytes: maxBytes)
+                }
             }
             guard let store = self.store else { return [] }
             return try await store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
