@@ -88,7 +88,7 @@ public final class RawFrameSocket {
 }
 
 /// A WebSocket upgrade request for `path` on 127.0.0.1, written by hand (RFC 6455's sample key).
-func rawUpgradeRequest(path: String) -> String {
+public func rawUpgradeRequest(path: String) -> String {
     "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 }

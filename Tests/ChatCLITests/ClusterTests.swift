@@ -172,6 +172,9 @@ struct ClusterTests {
         for node in nodes {
             let status = try await Self.healthz(node.port, until: { $0.hasPrefix("HTTP/1.1 503") })
             #expect(status.hasPrefix("HTTP/1.1 503"))
+            // And a new client is refused the same way, so it (or nginx) tries another node.
+            let upgrade = try await rawHTTPExchange(port: node.port, request: rawUpgradeRequest(path: "/ws?name=late"))
+            #expect(upgrade.hasPrefix("HTTP/1.1 503"), "\(upgrade)")
         }
         try postgres.restart()
 

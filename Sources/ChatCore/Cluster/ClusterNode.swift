@@ -43,6 +43,8 @@ final class ClusterNode: Sendable {
     private let state = Mutex(State())
     private let catchUps: AsyncStream<String>
     private let catchUp: AsyncStream<String>.Continuation
+    private let firstListen: AsyncStream<Void>
+    private let listened: AsyncStream<Void>.Continuation
     private let presence: AsyncStream<PresenceChange>
     private let presenceChange: AsyncStream<PresenceChange>.Continuation
 
@@ -52,6 +54,7 @@ final class ClusterNode: Sendable {
         self.logger = logger
         (self.catchUps, self.catchUp) = AsyncStream.makeStream()
         (self.presence, self.presenceChange) = AsyncStream.makeStream()
+        (self.firstListen, self.listened) = AsyncStream.makeStream()
     }
 
     /// Whether a load balancer should send clients here: the node listens to PostgreSQL and can write to it.
@@ -59,7 +62,15 @@ final class ClusterNode: Sendable {
         self.state.withLock { $0.listening && !$0.writeFailing }
     }
 
-    var isListening: Bool { self.state.withLock { $0.listening } }
+    /// Returns once the node listened to the cluster for the first time (or `run()` ended).
+    func listening() async {
+        for await _ in self.firstListen { return }
+    }
+
+    /// Why `/healthz` says 503 and upgrades are refused, or nil while the node is healthy.
+    var unhealthiness: String? {
+        self.isHealthy ? nil : "this node cannot reach the cluster's database"
+    }
 
     /// Runs the pool, the writer, the listener and the catch-up until the writer finished (graceful
     /// shutdown: `hub.posts.finish()`), then leaves the cluster.
@@ -91,6 +102,7 @@ final class ClusterNode: Sendable {
             // are told its members left), then the pool and the listener stop.
             self.presenceChange.finish()
             self.catchUp.finish()
+            self.listened.finish()
             await self.store.deregister()
             group.cancelAll()
         }
@@ -302,6 +314,7 @@ final class ClusterNode: Sendable {
                         self.state.withLock { $0.listening = true }
                         self.hub.metrics.clusterListenerUp.record(1)
                         if recovering { self.logger.notice("listening to the cluster again") }
+                        self.listened.finish()
                         while true {
                             try await Task.sleep(for: Self.heartbeatInterval)
                             try await self.store.heartbeat(on: connection)

@@ -94,18 +94,23 @@ public final class ChatServer: Service {
                 ]
             )
         }
-        let serverChannel = try await self.bind()
-        guard let address = serverChannel.channel.localAddress else {
-            throw ChatServerError.bindFailed(
-                host: self.configuration.host,
-                port: self.configuration.port,
-                reason: "no address"
-            )
-        }
-        self.logger.info("listening", metadata: ["chat.address": "\(address)", "chat.epoch": "\(self.hub.epoch)"])
-        self.onListening(address)
-
         try await withThrowingDiscardingTaskGroup { group in
+            if let cluster = self.cluster {
+                group.addTask { await cluster.run() }
+                // Clients are admitted once the node hears the cluster, so its first welcome is complete.
+                await cluster.listening()
+            }
+            let serverChannel = try await self.bind()
+            guard let address = serverChannel.channel.localAddress else {
+                throw ChatServerError.bindFailed(
+                    host: self.configuration.host,
+                    port: self.configuration.port,
+                    reason: "no address"
+                )
+            }
+            self.logger.info("listening", metadata: ["chat.address": "\(address)", "chat.epoch": "\(self.hub.epoch)"])
+            self.onListening(address)
+
             if let store = self.store, let writer = self.hub.writer {
                 group.addTask {
                     await writer.run(
@@ -115,9 +120,6 @@ public final class ChatServer: Service {
                         write: store.append
                     ) { batch, _ in self.hub.confirm(batch) }
                 }
-            }
-            if let cluster = self.cluster {
-                group.addTask { await cluster.run() }
             }
             group.addTask {
                 // Cancellation (rather than graceful shutdown) also ends up here, and cleans up the same way.
@@ -147,6 +149,7 @@ public final class ChatServer: Service {
         let settings = self.settings
         let logger = self.logger
         let metrics = self.hub.metrics
+        let cluster = self.cluster
         do {
             return try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -184,7 +187,8 @@ public final class ChatServer: Service {
                             budget: budget,
                             settings: settings,
                             logger: logger,
-                            metrics: metrics
+                            metrics: metrics,
+                            cluster: cluster
                         )
                     }
                 }
@@ -214,7 +218,8 @@ public final class ChatServer: Service {
         budget: BacklogBudget,
         settings: ConnectionSettings,
         logger: Logger,
-        metrics: ServerMetrics
+        metrics: ServerMetrics,
+        cluster: ClusterNode?
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
         // A connection that never completes its request head (idle, or trickling bytes) is closed.
@@ -234,7 +239,10 @@ public final class ChatServer: Service {
                     allowed =
                         configuration.accessPolicy.check(head, queryToken: ConnectRequest.queryToken(head.uri)) == nil
                 } else if case .success(let request)? = ConnectRequest.parse(uri: head.uri) {
-                    allowed = configuration.accessPolicy.check(head, queryToken: request.token) == nil
+                    // A cluster node that cannot reach its database answers 503 instead (HTTPResponder).
+                    allowed =
+                        configuration.accessPolicy.check(head, queryToken: request.token) == nil
+                        && cluster?.isHealthy ?? true
                 } else {
                     allowed = false
                 }
@@ -345,7 +353,7 @@ public final class ChatServer: Service {
                 for: head,
                 policy: self.configuration.accessPolicy,
                 echoPath: self.configuration.echoPath,
-                unhealthy: self.cluster.flatMap { $0.isHealthy ? nil : "cannot reach the cluster's database" }
+                unhealthy: self.cluster?.unhealthiness
             ) {
                 let levels = self.hub.levels
                 return self.hub.metrics.render(

@@ -60,7 +60,7 @@ enum HTTPResponder {
     ) -> Answer {
         let (path, _) = ConnectRequest.split(head.uri)
         guard let route = PlainRoute(path) else {
-            return Self.webSocketEndpoint(head, path: path, policy: policy, echoPath: echoPath)
+            return Self.webSocketEndpoint(head, path: path, policy: policy, echoPath: echoPath, unhealthy: unhealthy)
         }
         guard head.method == .GET || head.method == .HEAD else {
             return Answer(status: .methodNotAllowed, body: "use GET or HEAD\n", headers: [("Allow", "GET, HEAD")])
@@ -111,7 +111,8 @@ enum HTTPResponder {
         _ head: HTTPRequestHead,
         path: Substring,
         policy: AccessPolicy,
-        echoPath: String?
+        echoPath: String?,
+        unhealthy: String?
     ) -> Answer {
         let isEcho = echoPath.map { path == $0 } ?? false
         let parsed = isEcho ? nil : ConnectRequest.parse(uri: head.uri)
@@ -127,6 +128,15 @@ enum HTTPResponder {
         }
         if let denial = Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri))) {
             return denial
+        }
+        if let unhealthy, !isEcho, UpgradeRequirements.asksForUpgrade(head) {
+            // A node that cannot reach the cluster's database admits nobody: the client (or nginx's
+            // `proxy_next_upstream http_503`) tries another node.
+            return Answer(
+                status: .serviceUnavailable,
+                body: "\(unhealthy); try another node\n",
+                headers: [("Retry-After", "1")]
+            )
         }
         // A valid endpoint without a (valid) WebSocket upgrade.
         let what = isEcho ? "a WebSocket echo endpoint" : "a WebSocket endpoint"
