@@ -28,6 +28,9 @@ public struct BenchPlan: Sendable {
     public var serverPID: Int32?
     /// How many connection attempts are in flight at once.
     public var connectConcurrency: Int
+    /// Where publishers connect instead, `host` and `port` (another node of the same cluster, so the
+    /// messages cross from one node to the other); nil puts them on the same server as subscribers.
+    public var publishTarget: (host: String, port: Int)?
 
     /// Messages each publisher keeps in flight with `.max` unless told otherwise.
     public static let defaultWindow = 256
@@ -43,8 +46,10 @@ public struct BenchPlan: Sendable {
         duration: Double = 10,
         rooms: Int = 1,
         serverPID: Int32? = nil,
-        connectConcurrency: Int = 200
+        connectConcurrency: Int = 200,
+        publishTarget: (host: String, port: Int)? = nil
     ) {
+        self.publishTarget = publishTarget
         self.host = host
         self.port = port
         self.path = path

@@ -234,14 +234,16 @@ public struct BenchRunner: Sendable {
         group: any EventLoopGroup,
         statistics: Statistics
     ) async throws -> Opened {
+        let (host, port) =
+            role.publisher != nil ? plan.publishTarget ?? (plan.host, plan.port) : (plan.host, plan.port)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = BenchConnection(
-                        host: plan.host,
-                        port: plan.port,
+                        host: host,
+                        port: port,
                         path: plan.path(room: role.room),
                         publisher: role.publisher,
                         size: plan.size,
@@ -251,7 +253,7 @@ public struct BenchRunner: Sendable {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-            .connect(host: plan.host, port: plan.port)
+            .connect(host: host, port: port)
             .get()
         let (handler, opened) = try await channel.eventLoop.submit {
             let handler = try channel.pipeline.syncOperations.handler(type: BenchConnection.self)

@@ -51,6 +51,14 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Rooms to spread the connections over (/ws/ROOM-0, -1, …; /ws/bench-0, … for /ws).")
     var rooms = Self.defaults.rooms
 
+    @Option(
+        help: ArgumentHelp(
+            "Connect the publishers to this server instead (another node of the same cluster, with the same path), so every message crosses from one node to the other.",
+            valueName: "url"
+        )
+    )
+    var publishURL: String?
+
     @Option(name: .customLong("server-pid"), help: "The server's process id: report its CPU time and memory.")
     var serverPID: Int32?
 
@@ -105,6 +113,22 @@ struct Bench: AsyncParsableCommand {
             )
             throw ExitCode.validationFailure
         }
+        var publishTarget: (host: String, port: Int)?
+        if let publishURL = self.publishURL {
+            let publish: ChatURL
+            do {
+                publish = try ChatURL(parsing: publishURL)
+            } catch {
+                throw ExitStatus.report(error)
+            }
+            guard !publish.secure, publish.path == target.path, self.allowRemote || Self.isLoopback(publish.host) else {
+                StandardError.line(
+                    "chat: error: --publish-url must be a ws:// URL on this machine with the same path as the URL"
+                )
+                throw ExitCode.validationFailure
+            }
+            publishTarget = (publish.host, publish.port)
+        }
         Self.raiseOpenFileLimit()
         let plan = BenchPlan(
             host: target.host,
@@ -116,7 +140,8 @@ struct Bench: AsyncParsableCommand {
             size: self.size,
             duration: self.duration,
             rooms: self.rooms,
-            serverPID: self.serverPID
+            serverPID: self.serverPID,
+            publishTarget: publishTarget
         )
         var progress: BenchRunner.Progress?
         if isatty(STDERR_FILENO) == 1 {

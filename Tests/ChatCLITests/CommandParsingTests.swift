@@ -281,6 +281,9 @@ struct CommandParsingTests {
                   --duration <duration>   Seconds to publish. (default: 10.0)
                   --rooms <rooms>         Rooms to spread the connections over (/ws/ROOM-0, -1, …; /ws/bench-0, …
                                           for /ws). (default: 1)
+                  --publish-url <url>     Connect the publishers to this server instead (another node of the same
+                                          cluster, with the same path), so every message crosses from one node to
+                                          the other.
                   --server-pid <server-pid>
                                           The server's process id: report its CPU time and memory.
                   --connections-only <connections-only>
