@@ -8,9 +8,16 @@ extension ClusterStore {
     /// Adds a member to `room` under `requestedName`, or `name-2`, … when someone on any node has it, and
     /// tells the other nodes.
     func claim(room: String, uid: String, requestedName: String) async throws -> ChatUser {
-        for _ in 0..<Self.claimAttempts {
-            let taken = try await self.nameKeys(in: room, except: nil)
-            let name = UserName.unique(requestedName, isTaken: taken.contains)
+        for attempt in 0..<Self.claimAttempts {
+            // The name asked for is tried as it is first: one statement, however many are in the room.
+            // Only when it is taken are the room's names read, to choose the suffix.
+            let name: String
+            if attempt == 0 {
+                name = requestedName
+            } else {
+                let taken = try await self.nameKeys(in: room, except: nil)
+                name = UserName.unique(requestedName, isTaken: taken.contains)
+            }
             let rows = try await self.client.query(
                 """
                 INSERT INTO chat_members (uid, room, name, name_key, node)
