@@ -213,7 +213,9 @@ struct Serve: AsyncParsableCommand {
             case .json: logger.notice("open in a browser", metadata: ["chat.url": "\(page)"])
             }
         }
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The cluster's pool first: a group stops its services last to first, so it outlives the server.
+        let services: [any Service] = (cluster.map { [$0.pool] } ?? []) + [server]
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
             await store?.close()

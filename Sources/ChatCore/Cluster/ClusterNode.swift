@@ -20,6 +20,9 @@ final class ClusterNode: Sendable {
     static let fetchLimit = 1000
     /// How long any one database call may take before it is given up and retried (see `withDeadline`).
     static let callLimit = Duration.seconds(10)
+    /// The same for the listening connection's heartbeat: a connection that stopped answering is
+    /// replaced well within the grace other nodes give this one (`ClusterStore.nodeGrace`).
+    static let heartbeatLimit = Duration.seconds(2)
 
     /// What changes about the node while it runs.
     private struct State {
@@ -69,16 +72,18 @@ final class ClusterNode: Sendable {
 
     /// Why `/healthz` says 503 and upgrades are refused, or nil while the node is healthy.
     var unhealthiness: String? {
-        self.isHealthy ? nil : "this node cannot reach the cluster's database"
+        self.isHealthy ? nil : Self.unreachable
     }
 
-    /// Runs the pool, the writer, the listener and the catch-up until the writer finished (graceful
-    /// shutdown: `hub.posts.finish()`), then leaves the cluster.
+    static let unreachable = "this node cannot reach the cluster's database"
+
+    /// Runs the writer, the listener and the catch-up until the writer finished (graceful shutdown:
+    /// `hub.posts.finish()`), then leaves the cluster. The pool (`ClusterStore.pool`) runs beside the
+    /// server and must outlive it.
     func run() async {
         guard let posts = self.hub.posts else { preconditionFailure("a cluster hub writes posts") }
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.store.client.run() }
-            group.addTask { await self.listen() }
+            group.addTask { await abandoningOnCancel { await self.listen() } }
             group.addTask { await self.poll() }
             group.addTask { await self.deliverCatchUps() }
             group.addTask { await self.writePresence() }
@@ -155,6 +160,20 @@ final class ClusterNode: Sendable {
             self.hub.cancelJoin(box)
             throw error
         }
+    }
+
+    /// A client admitted by `admit` that will not join after all (it hung up before its upgrade).
+    func giveBack(_ claimed: (user: ChatUser, box: RoomHub.RoomBox)) {
+        self.hub.cancelJoin(claimed.box)
+        self.release(uid: claimed.user.id)
+    }
+
+    /// A client could not be admitted because the database did not answer: it is told 503.
+    func refused(_ error: any Error) {
+        self.logger.warning(
+            "cannot admit a client without the cluster's database",
+            metadata: ["chat.error": "\(ClusterStore.describe(error))"]
+        )
     }
 
     /// Member `uid` left this node: the other nodes are told, in order with its renames.
@@ -291,15 +310,21 @@ final class ClusterNode: Sendable {
     /// One listening connection, from connecting until it fails: it holds the node's lock, beats its
     /// heart and sweeps dead nodes while it delivers notifications.
     private func listenOnce(recovering: Bool) async throws {
-        let connection = try await PostgresConnection.connect(
-            on: ChatEventLoops.shared.next(),
-            configuration: self.store.connectionConfiguration,
-            id: 1,
-            logger: self.logger
-        )
+        let configuration = self.store.connectionConfiguration
+        let logger = self.logger
+        let connection = try await withDeadline(Self.callLimit) {
+            try await PostgresConnection.connect(
+                on: ChatEventLoops.shared.next(),
+                configuration: configuration,
+                id: 1,
+                logger: logger
+            )
+        }
         do {
-            try await self.store.lock(on: connection)
-            try await self.store.heartbeat(on: connection)
+            try await withDeadline(Self.callLimit) {
+                try await self.store.lock(on: connection)
+                try await self.store.heartbeat(on: connection)
+            }
             try await connection.listen(on: ClusterStore.channel) { notifications in
                 try await withThrowingTaskGroup { group in
                     group.addTask {
@@ -310,15 +335,17 @@ final class ClusterNode: Sendable {
                     }
                     group.addTask {
                         // Listening now: what was notified before is read from the tables.
-                        try await self.resync()
+                        try await withDeadline(Self.callLimit) { try await self.resync() }
                         self.state.withLock { $0.listening = true }
                         self.hub.metrics.clusterListenerUp.record(1)
                         if recovering { self.logger.notice("listening to the cluster again") }
                         self.listened.finish()
                         while true {
                             try await Task.sleep(for: Self.heartbeatInterval)
-                            try await self.store.heartbeat(on: connection)
-                            try await self.store.sweep(on: connection)
+                            try await withDeadline(Self.heartbeatLimit) {
+                                try await self.store.heartbeat(on: connection)
+                                try await self.store.sweep(on: connection)
+                            }
                         }
                     }
                     try await group.next()

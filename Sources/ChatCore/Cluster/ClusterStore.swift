@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 public import PostgresNIO
+public import ServiceLifecycle
 
 /// The cluster's database: every node started with the same `postgres://` URL shares its rooms, seqs,
 /// history and members. The tables are the truth; notifications (`ClusterListener`) only say where to look.
@@ -48,7 +49,7 @@ public final class ClusterStore: Sendable {
     }
 
     /// Connects, refuses a database that would not make a commit durable, creates the tables if needed and
-    /// registers this node. The pool (`client`) runs inside `ChatServer.run()`.
+    /// registers this node. Run `pool` before the server.
     public static func open(
         _ location: PostgresLocation,
         name: String,
@@ -219,6 +220,11 @@ public final class ClusterStore: Sendable {
         }
         return stored
     }
+
+    /// The connection pool, to run as a service *before* the server in the same `ServiceGroup`: a group
+    /// stops its services in reverse order, so the pool (which stops at graceful shutdown) is still there
+    /// while the server writes what is queued and leaves the cluster.
+    public var pool: some Service { self.client }
 
     /// Leaves the cluster on a graceful stop: this node's members go (the other nodes are told) and so
     /// does its row. If this fails, another node's sweep does the same a few seconds later.

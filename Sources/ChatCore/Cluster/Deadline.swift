@@ -18,6 +18,20 @@ func withDeadline<Value: Sendable>(
     _ limit: Duration,
     _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
+    try await race(body, limit: limit)
+}
+
+/// Runs `body` until it ends, or returns as soon as the calling task is cancelled, leaving `body`
+/// cancelled but unawaited: for the listening connection, whose LISTEN postgres-nio may never finish
+/// once its connection has closed, so a graceful shutdown does not wait for it forever.
+func abandoningOnCancel(_ body: @escaping @Sendable () async -> Void) async {
+    _ = try? await race(body, limit: nil)
+}
+
+private func race<Value: Sendable>(
+    _ body: @escaping @Sendable () async throws -> Value,
+    limit: Duration?
+) async throws -> Value {
     let race = DeadlineRace<Value>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
@@ -28,6 +42,7 @@ func withDeadline<Value: Sendable>(
                 race.tasks.withLock { $0.timer }?.cancel()
             }
             let timer = Task {
+                guard let limit else { return }
                 try? await Task.sleep(for: limit)
                 guard !Task.isCancelled, let continuation = race.pending.withLock({ $0.take() }) else { return }
                 work.cancel()

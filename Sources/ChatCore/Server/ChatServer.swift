@@ -13,9 +13,11 @@ public import ServiceLifecycle
 /// (going away) and waits a bounded time for them.
 public final class ChatServer: Service {
     private enum Upgraded {
-        case websocket(any Channel, ServerConnection, ConnectRequest)
+        /// In a cluster, with the member the database admitted before the upgrade (`ClusterAdmission`).
+        case websocket(any Channel, ServerConnection, ConnectRequest, (user: ChatUser, box: RoomHub.RoomBox)?)
         case echo(ServerConnection)
-        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?)
+        /// With whether a cluster node refused the upgrade for want of its database (503).
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?, Bool)
     }
 
     private let configuration: ServerConfiguration
@@ -38,7 +40,8 @@ public final class ChatServer: Service {
     ///   - store: Where history is kept durably; nil keeps it in memory. The caller opens and closes it;
     ///     the server loads it when it starts and has written everything to it when `run()` returns.
     ///   - cluster: The database of the cluster this server is a node of (instead of `store`): rooms,
-    ///     seqs, history and members are shared with every other node on it. The server runs its pool.
+    ///     seqs, history and members are shared with every other node on it. The caller runs `cluster.pool`
+    ///     as a service before this one (see `ClusterStore.pool`).
     ///   - eventLoopGroup: The NIO event loops to run on.
     ///   - onListening: Called once with the bound address, before the first connection is accepted.
     public init(
@@ -222,6 +225,7 @@ public final class ChatServer: Service {
         cluster: ClusterNode?
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
+        let admission = cluster.map { _ in NIOLoopBound(ClusterAdmission(), eventLoop: channel.eventLoop) }
         // A connection that never completes its request head (idle, or trickling bytes) is closed.
         let handshakeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
             channel.close(promise: nil)
@@ -243,6 +247,9 @@ public final class ChatServer: Service {
                     allowed =
                         configuration.accessPolicy.check(head, queryToken: request.token) == nil
                         && cluster?.isHealthy ?? true
+                    if allowed, let cluster, let admission {
+                        return ClusterAdmission.start(admission, request: request, cluster: cluster, channel: channel)
+                    }
                 } else {
                     allowed = false
                 }
@@ -284,7 +291,7 @@ public final class ChatServer: Service {
                     guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
                         preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
                     }
-                    return Upgraded.websocket(channel, connection, request)
+                    return Upgraded.websocket(channel, connection, request, admission?.value.take())
                 }
             }
         )
@@ -296,7 +303,7 @@ public final class ChatServer: Service {
                     let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel
                     )
-                    return Upgraded.http(asyncChannel, recorder.value.head)
+                    return Upgraded.http(asyncChannel, recorder.value.head, admission?.value.failed ?? false)
                 }
             }
         )
@@ -321,12 +328,12 @@ public final class ChatServer: Service {
     private func handle(_ upgrade: EventLoopFuture<Upgraded>) async {
         do {
             switch try await upgrade.get() {
-            case .websocket(let channel, let connection, let request):
-                await self.serveWebSocket(channel, connection: connection, request: request)
+            case .websocket(let channel, let connection, let request, let claimed):
+                await self.serveWebSocket(channel, connection: connection, request: request, claimed: claimed)
             case .echo(let connection):
                 self.serveEcho(connection)
-            case .http(let channel, let head):
-                try await self.serveHTTP(channel, head: head)
+            case .http(let channel, let head, let admissionFailed):
+                try await self.serveHTTP(channel, head: head, admissionFailed: admissionFailed)
             }
         } catch {
             self.logger.debug("connection failed", metadata: ["chat.error": "\(error)"])
@@ -335,7 +342,8 @@ public final class ChatServer: Service {
 
     private func serveHTTP(
         _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
-        head recordedHead: HTTPRequestHead?
+        head recordedHead: HTTPRequestHead?,
+        admissionFailed: Bool
     ) async throws {
         try await channel.executeThenClose { inbound, outbound in
             // A refused upgrade arrives without its head (see RequestHeadRecorder); others bring it inline.
@@ -353,7 +361,7 @@ public final class ChatServer: Service {
                 for: head,
                 policy: self.configuration.accessPolicy,
                 echoPath: self.configuration.echoPath,
-                unhealthy: self.cluster?.unhealthiness
+                unhealthy: admissionFailed ? ClusterNode.unreachable : self.cluster?.unhealthiness
             ) {
                 let levels = self.hub.levels
                 return self.hub.metrics.render(
@@ -423,22 +431,17 @@ public final class ChatServer: Service {
 
     /// Joins the client to its room and hands its frames to a session; the connection's handler does the
     /// rest on its event loop, and leaves the room when the channel closes. No task waits per connection.
-    private func serveWebSocket(_ channel: any Channel, connection: ServerConnection, request: ConnectRequest) async {
+    private func serveWebSocket(
+        _ channel: any Channel,
+        connection: ServerConnection,
+        request: ConnectRequest,
+        claimed: (user: ChatUser, box: RoomHub.RoomBox)?
+    ) async {
         self.hub.metrics.connectionsTotal.increment()
-        var claimed: (user: ChatUser, box: RoomHub.RoomBox)?
-        if let cluster = self.cluster {
-            do {
-                claimed = try await cluster.admit(request)
-            } catch {
-                // Without the database there is no name to give and no seq to promise: the client tries
-                // again, here or at another node.
-                self.logger.warning(
-                    "cannot admit a client without the cluster's database",
-                    metadata: ["chat.error": "\(ClusterStore.describe(error))"]
-                )
-                connection.requestClose(.init(codeNumber: 1013), reason: "the cluster's database is unreachable")
-                return
-            }
+        if self.cluster != nil, claimed == nil {
+            // Admission decides before the upgrade; an upgrade without a member is a bug, not a client's.
+            connection.requestClose(.unexpectedServerError, reason: "not admitted")
+            return
         }
         let earlier = await self.readBack(for: request)
         let (user, box) = self.hub.join(connection, request: request, earlier: earlier, claimed: claimed)
