@@ -264,7 +264,7 @@ struct CommandParsingTests {
                 Exit codes: 0 every delivery arrived (every connection live); 1 deliveries were lost or connections
                 closed; 64 usage; 69 the connections could not be opened.
 
-                USAGE: chat bench [<url>] [--subscribers <subscribers>] [--publishers <publishers>] [--rate <rate>] [--window <window>] [--size <size>] [--duration <duration>] [--rooms <rooms>] [--server-pid <server-pid>] [--connections-only <connections-only>] [--allow-remote] [--json]
+                USAGE: chat bench [<options>] [<url>]
 
                 ARGUMENTS:
                   <url>                   The server's ws:// URL (default: $CHAT_URL, else ws://127.0.0.1:8000/ws).
