@@ -36,6 +36,8 @@ final class ClusterAdmission {
         let promise = loop.makePromise(of: HTTPHeaders?.self)
         // A connection that closes while the database answers returns its member then (see `finish`).
         channel.closeFuture.whenComplete { _ in admission.value.giveBack(to: cluster) }
+        // The upgrader asks for a future; the database is asked from a task of its own, bounded by
+        // `ClusterNode.callLimit` for every call it makes.
         promise.completeWithTask {
             do {
                 let claimed = try await cluster.admit(request)
