@@ -101,7 +101,9 @@ struct ConnectRequest: Sendable, Equatable {
             case UInt8(ascii: "+"):
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                if let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) {
+                if let high = iterator.next().flatMap(\.hexDigitValue),
+                    let low = iterator.next().flatMap(\.hexDigitValue)
+                {
                     bytes.append(high << 4 | low)
                 } else {
                     bytes.append(byte)
@@ -111,14 +113,5 @@ struct ConnectRequest: Sendable, Equatable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
