@@ -94,13 +94,9 @@ final class ClusterNode: Sendable {
                 write: self.write
             ) { batch, write in
                 self.hub.acknowledge(batch, write)
-                for (room, rows) in write.added {
-                    // Delivered at once when nothing is missing before them; otherwise read in order.
-                    let delivered = self.hub.deliver(rows, in: room)
-                    if let last = rows.last?.seq, let delivered, delivered < last {
-                        self.want(room, through: last)
-                    }
-                }
+                // Delivered at once when nothing is missing before them; what is (another node's rows
+                // first, or this batch's behind a gap) is read in order up to each room's last seq.
+                for (room, rows) in write.added { self.hub.deliver(rows, in: room) }
                 for (room, last) in write.lastSeqs { self.want(room, through: last) }
             }
             // Every client is gone and what they posted is written: this node's rows go (the other nodes
