@@ -7,12 +7,13 @@ import Testing
 /// and members on every node.
 @Suite(.timeLimit(.minutes(3)))
 struct ClusterTests {
-    /// `count` nodes on a database of their own.
+    /// `count` nodes on a database of their own (on the shared server unless `postgres` is given).
     static func nodes(
         _ count: Int,
-        _ arguments: [String] = []
+        _ arguments: [String] = [],
+        on postgres: TestPostgres? = nil
     ) async throws -> (database: String, nodes: [ServeProcess]) {
-        let database = try TestPostgres.shared().createDatabase()
+        let database = try (postgres ?? TestPostgres.shared()).createDatabase()
         var nodes: [ServeProcess] = []
         for _ in 0..<count {
             nodes.append(try await ServeProcess.start(["--store", database, "--rate-limit", "0"] + arguments))
@@ -23,6 +24,41 @@ struct ClusterTests {
     /// The JSON lines of `chat tail --json` as messages.
     static func messages(_ lines: [String]) throws -> [ChatMessage] {
         try lines.map { try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)) }
+    }
+
+    /// `seq 1 total | chat send` into the cluster while a `chat tail --strict --name tailer` follows it,
+    /// for the tests that break something mid-stream.
+    struct Stream {
+        let total: Int
+        let tail: ChatProcess
+        var send: ChatProcess?
+        var lines: AsyncStream<String>.Iterator
+        var printed: [String] = []
+
+        /// Starts the tail on `url` (a server or a list of them); wait for `tailer` before `send(to:)`.
+        init(total: Int, tailOn url: String) throws {
+            self.total = total
+            self.tail = try ChatProcess(
+                ["tail", url, "--json", "--count", "\(total)", "--strict", "--name", "tailer"]
+            )
+            self.lines = self.tail.stdout.makeAsyncIterator()
+        }
+
+        /// Starts the sender (`bot`) on `url` and returns once a fifth of the lines are printed.
+        mutating func send(to url: String) async throws {
+            self.send = try ChatProcess([], shell: "seq 1 \(self.total) | \"$CHAT\" send \(url) --name bot")
+            while self.printed.count < self.total / 5, let line = await self.lines.next() { self.printed.append(line) }
+        }
+
+        /// Reads the rest: `send` and the tail exit 0, and the tail printed 1…total once each, in order.
+        mutating func finish() async throws {
+            while let line = await self.lines.next() { self.printed.append(line) }
+            #expect(await self.send?.exitCode() == 0)
+            #expect(await self.tail.exitCode() == 0)
+            let messages = try ClusterTests.messages(self.printed)
+            #expect(messages.map(\.text) == (1...self.total).map(String.init))
+            #expect(messages.map(\.seq) == (1...UInt64(self.total)).map { $0 })
+        }
     }
 
     @Test func linesSentToOneNodeAreTailedOnAnotherOnceEachInOrder() async throws {
@@ -117,16 +153,13 @@ struct ClusterTests {
         let total = 3000
         // Both clients start on node 0 and know node 1 as the next server of the list.
         let list = "\(nodes[0].url),\(nodes[1].url)"
-        let tail = try ChatProcess(["tail", list, "--json", "--count", "\(total)", "--strict", "--name", "tailer"])
+        var stream = try Stream(total: total, tailOn: list)
         try await ChatClient.withSession(
             ClientConfiguration(url: try ChatURL(parsing: nodes[1].url), name: "watcher"),
             logger: quietLogger
         ) { watcher in
             try await watcher.waitForMember("tailer")
-            let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(list) --name bot")
-            var lines = tail.stdout.makeAsyncIterator()
-            var printed: [String] = []
-            while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+            try await stream.send(to: list)
             nodes[0].process.signal(SIGKILL)
             #expect(await nodes[0].process.exitCode() == SIGKILL)
             let killed = ContinuousClock.now
@@ -138,13 +171,7 @@ struct ClusterTests {
             }
             #expect(left.isSuperset(of: ["tailer", "bot"]))
             #expect(ContinuousClock.now - killed < .seconds(10))
-
-            while let line = await lines.next() { printed.append(line) }
-            #expect(await send.exitCode() == 0)
-            #expect(await tail.exitCode() == 0)
-            let messages = try Self.messages(printed)
-            #expect(messages.map(\.text) == (1...total).map(String.init))
-            #expect(messages.map(\.seq) == (1...UInt64(total)).map { $0 })
+            try await stream.finish()
         }
         let stored = try TestPostgres.shared().query("SELECT count(*), max(seq) FROM chat_messages", database: database)
         #expect(stored == "\(total)|\(total)")
@@ -154,18 +181,11 @@ struct ClusterTests {
     @Test func postgresCrashingMidStreamLosesNothingAndNodesReportItMeanwhile() async throws {
         let postgres = try TestPostgres.privateServer()
         defer { postgres.stop() }
-        let database = try postgres.createDatabase()
-        var nodes: [ServeProcess] = []
-        for _ in 0..<2 { nodes.append(try await ServeProcess.start(["--store", database, "--rate-limit", "0"])) }
+        let (database, nodes) = try await Self.nodes(2, on: postgres)
         let total = 3000
-        let tail = try ChatProcess(
-            ["tail", nodes[1].url, "--json", "--count", "\(total)", "--strict", "--name", "tailer"]
-        )
+        var stream = try Stream(total: total, tailOn: nodes[1].url)
         try await waitForMember("tailer", url: nodes[0].url)
-        let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(nodes[0].url) --name bot")
-        var lines = tail.stdout.makeAsyncIterator()
-        var printed: [String] = []
-        while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+        try await stream.send(to: nodes[0].url)
 
         try postgres.crash()
         // While the database is gone, a load balancer is told to send clients elsewhere.
@@ -178,12 +198,7 @@ struct ClusterTests {
         }
         try postgres.restart()
 
-        while let line = await lines.next() { printed.append(line) }
-        #expect(await send.exitCode() == 0)
-        #expect(await tail.exitCode() == 0)
-        let messages = try Self.messages(printed)
-        #expect(messages.map(\.text) == (1...total).map(String.init))
-        #expect(messages.map(\.seq) == (1...UInt64(total)).map { $0 })
+        try await stream.finish()
         let stored = try postgres.query("SELECT count(*), max(seq) FROM chat_messages", database: database)
         #expect(stored == "\(total)|\(total)")
         for node in nodes {
@@ -195,15 +210,9 @@ struct ClusterTests {
 
     @Test func aListenerConnectionTerminatedMidStreamCostsNoMessage() async throws {
         let (database, nodes) = try await Self.nodes(2)
-        let total = 3000
-        let tail = try ChatProcess(
-            ["tail", nodes[1].url, "--json", "--count", "\(total)", "--strict", "--name", "tailer"]
-        )
+        var stream = try Stream(total: 3000, tailOn: nodes[1].url)
         try await waitForMember("tailer", url: nodes[0].url)
-        let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(nodes[0].url) --name bot")
-        var lines = tail.stdout.makeAsyncIterator()
-        var printed: [String] = []
-        while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+        try await stream.send(to: nodes[0].url)
         // What is notified while no one listens is gone for good: the node must catch up from the table.
         let terminated = try TestPostgres.shared().query(
             """
@@ -213,12 +222,7 @@ struct ClusterTests {
             database: database
         )
         #expect(terminated == "2")
-        while let line = await lines.next() { printed.append(line) }
-        #expect(await send.exitCode() == 0)
-        #expect(await tail.exitCode() == 0)
-        let messages = try Self.messages(printed)
-        #expect(messages.map(\.text) == (1...total).map(String.init))
-        #expect(messages.map(\.seq) == (1...UInt64(total)).map { $0 })
+        try await stream.finish()
         for node in nodes { #expect(await node.stop() == 0) }
     }
 
