@@ -178,6 +178,37 @@ struct ClusterTests {
         #expect(await nodes[1].stop() == 0)
     }
 
+    @Test func aClientResumingFromASeqItsNewNodeHasNotDeliveredYetIsAdmittedCaughtUp() async throws {
+        let (database, nodes) = try await Self.nodes(1)
+        let url = try ChatURL(parsing: nodes[0].url)
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "watcher"), logger: quietLogger) { _ in
+            // Committed by "another node" that never rang the bell: only the once-a-second poll would find
+            // them, but a client that saw them there must not be told its resume is a gap.
+            _ = try TestPostgres.shared().query(
+                """
+                INSERT INTO chat_messages (room, seq, id, client_id, sender, uid, body, ts)
+                SELECT 'lobby', n, 'm-' || n, false, 'bot', 'u-bot', 'line ' || n, '2026-12-01T00:00:00.000Z'
+                FROM generate_series(1, 5) AS n;
+                INSERT INTO chat_rooms (name, last_seq) VALUES ('lobby', 5)
+                ON CONFLICT (name) DO UPDATE SET last_seq = 5
+                """,
+                database: database
+            )
+            let resuming = ClientConfiguration(url: url, name: "resumer", since: 3)
+            try await ChatClient.withSession(resuming, logger: quietLogger) { session in
+                #expect(session.welcome.recovered == true)
+                #expect(session.welcome.seq == 5)
+                var replayed: [UInt64] = []
+                for try await frame in session.events {
+                    if case .message(let message) = frame { replayed.append(message.seq) }
+                    if replayed.count == 2 { break }
+                }
+                #expect(replayed == [4, 5])
+            }
+        }
+        #expect(await nodes[0].stop() == 0)
+    }
+
     @Test func postgresCrashingMidStreamLosesNothingAndNodesReportItMeanwhile() async throws {
         let postgres = try TestPostgres.privateServer()
         defer { postgres.stop() }

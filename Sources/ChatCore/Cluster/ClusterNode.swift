@@ -143,6 +143,7 @@ final class ClusterNode: Sendable {
             self.want(request.room, through: lastSeq)
         }
         do {
+            try await self.catchUp(request.room, toResume: request)
             let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
             let user = try await withDeadline(Self.callLimit) {
                 try await self.store.claim(
@@ -221,6 +222,21 @@ final class ClusterNode: Sendable {
             return state.queued.insert(name).inserted
         }
         if queue { self.catchUp.yield(name) }
+    }
+
+    /// A client resuming from a seq this node has not delivered yet — it was on a node that had, and came
+    /// here when that one went away — is admitted once this node has delivered through it: otherwise its
+    /// resume would look like a seq from the future and be refused as a gap.
+    private func catchUp(_ room: String, toResume request: ConnectRequest) async throws {
+        guard let since = request.since, request.epoch == nil || request.epoch == self.hub.epoch else { return }
+        while let delivered = self.hub.deliveredSeq(room), delivered < since {
+            let messages = try await withDeadline(Self.callLimit) {
+                try await self.store.messages(room: room, after: delivered, limit: Self.fetchLimit)
+            }
+            self.hub.metrics.clusterCatchUps.increment()
+            // Nothing more is committed: the seq was never given (the room's replay says so).
+            guard let last = self.hub.deliver(messages, in: room), last > delivered else { return }
+        }
     }
 
     private func deliverCatchUps() async {
