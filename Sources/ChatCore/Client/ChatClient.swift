@@ -28,10 +28,16 @@ public enum ChatClient {
         )
         return try await channel.executeThenClose { inbound, outbound in
             let (stream, continuation) = AsyncThrowingStream<ServerFrame, any Error>.makeStream()
-            let closing = CloseFlag()
+            let lifecycle = ClientLifecycle()
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await Self.read(inbound, outbound: outbound, into: continuation, closing: closing, logger: logger)
+                    await Self.read(
+                        inbound,
+                        outbound: outbound,
+                        into: continuation,
+                        lifecycle: lifecycle,
+                        logger: logger
+                    )
                 }
                 // The welcome comes first; the same stream then carries the rest to `body`.
                 var iterator = stream.makeAsyncIterator()
@@ -51,7 +57,7 @@ public enum ChatClient {
                     group.cancelAll()
                     throw error
                 }
-                let session = ChatSession(welcome: welcome, events: stream, outbound: outbound, closing: closing)
+                let session = ChatSession(welcome: welcome, events: stream, outbound: outbound, lifecycle: lifecycle)
                 let result: Result
                 do {
                     result = try await body(session)
@@ -74,7 +80,7 @@ public enum ChatClient {
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
         outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
         into continuation: AsyncThrowingStream<ServerFrame, any Error>.Continuation,
-        closing: CloseFlag,
+        lifecycle: ClientLifecycle,
         logger: Logger
     ) async {
         let decoder = JSONDecoder()
@@ -82,6 +88,7 @@ public enum ChatClient {
             for try await frame in inbound {
                 switch frame.opcode {
                 case .text:
+                    guard lifecycle.withMachine({ $0.receivedData(frame) }) == .deliver else { continue }
                     do {
                         let data = frame.unmaskedData
                         if let fast = data.withUnsafeReadableBytes(ServerFrame.decodeFast) {
@@ -97,36 +104,38 @@ public enum ChatClient {
                         return
                     }
                 case .ping:
+                    guard lifecycle.withMachine({ $0.receivedPing() }) == .sendPong else { continue }
                     try await outbound.write(
                         WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
                     )
                 case .connectionClose:
                     var data = frame.unmaskedData
-                    let code = data.readInteger(as: UInt16.self).map(Int.init)
+                    let code = data.readWebSocketErrorCode()
                     let reason = data.readString(length: data.readableBytes) ?? ""
-                    let weClosed = closing.markClosing()
-                    if weClosed {
+                    guard case .echoCloseAndFinish(let reply) = lifecycle.withMachine({ $0.receivedClose(code: code) })
+                    else {
+                        // The server answered the close this side started.
                         continuation.finish()
-                    } else {
-                        // Answer the server's close with the same code, as RFC 6455 §5.5.1 asks.
-                        var reply = ByteBuffer()
-                        if let code { reply.writeInteger(UInt16(code)) }
-                        try? await outbound.write(
-                            WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: reply)
-                        )
-                        continuation.finish(
-                            throwing: ChatClientError.closedByServer(
-                                code: code ?? 1005,
-                                reason: TerminalSanitizer.sanitize(reason)
-                            )
-                        )
+                        return
                     }
+                    // Answer the server's close with its code, unless that code may not be sent (RFC 6455 §7.4).
+                    var body = ByteBuffer()
+                    if let reply { body.write(webSocketErrorCode: reply) }
+                    try? await outbound.write(
+                        WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: body)
+                    )
+                    continuation.finish(
+                        throwing: ChatClientError.closedByServer(
+                            code: code.map { Int(UInt16(webSocketErrorCode: $0)) } ?? 1005,
+                            reason: TerminalSanitizer.sanitize(reason)
+                        )
+                    )
                     return
                 default:
                     continue
                 }
             }
-            let weClosed = closing.isClosing
+            let weClosed = lifecycle.withMachine { $0.sentClose }
             continuation.finish(throwing: weClosed ? nil : ChatClientError.connectionLost("the server went away"))
         } catch {
             continuation.finish(throwing: ChatClientError.connectionLost("\(error)"))

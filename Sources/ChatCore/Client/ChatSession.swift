@@ -19,18 +19,18 @@ public final class ChatSession: Sendable {
     /// after this side closed, with a `ChatClientError` when the server closed or the connection was lost.
     public let events: AsyncThrowingStream<ServerFrame, any Error>
     private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
-    private let closing: CloseFlag
+    private let lifecycle: ClientLifecycle
 
     init(
         welcome: Welcome,
         events: AsyncThrowingStream<ServerFrame, any Error>,
         outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
-        closing: CloseFlag
+        lifecycle: ClientLifecycle
     ) {
         self.welcome = welcome
         self.events = events
         self.outbound = outbound
-        self.closing = closing
+        self.lifecycle = lifecycle
     }
 
     /// Sends a frame (a message or a nick change).
@@ -62,29 +62,24 @@ public final class ChatSession: Sendable {
 
     /// Starts the close handshake (1000); the connection ends when the server answers.
     func close() async {
-        guard !self.closing.markClosing() else { return }
+        guard case .sendClose(let code, _) = self.lifecycle.withMachine({ $0.closeRequested(.normalClosure) })
+        else { return }
         var data = ByteBuffer()
-        data.write(webSocketErrorCode: .normalClosure)
+        data.write(webSocketErrorCode: code)
         try? await self.outbound.write(
             WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
         )
     }
 }
 
-/// Whether this side started the close handshake, shared by the session and its reader.
-final class CloseFlag: Sendable {
-    private let closing = Mutex(false)
+/// The connection's `ConnectionStateMachine`, shared by the session (which closes) and its reader
+/// (which answers pings and the server's close).
+final class ClientLifecycle: Sendable {
+    private let machine = Mutex(ConnectionStateMachine.client())
 
-    /// Marks the connection as closing; returns whether it already was.
-    func markClosing() -> Bool {
-        self.closing.withLock { closing in
-            defer { closing = true }
-            return closing
-        }
+    func withMachine<Result>(_ body: (inout ConnectionStateMachine) -> Result) -> Result {
+        self.machine.withLock { body(&$0) }
     }
-
-    /// Whether the connection is closing.
-    var isClosing: Bool { self.closing.withLock { $0 } }
 }
 
 /// Masking keys from the C library's `arc4random` (a ChaCha20 generator in user space on glibc 2.36 and
