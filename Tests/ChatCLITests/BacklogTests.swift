@@ -5,7 +5,7 @@ import Testing
 
 /// The server's memory stays bounded however many clients stop reading, and a client that keeps reading
 /// loses nothing: real processes, real sockets, the server's own `/proc` figures.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.runsAlone(within: .seconds(180)), .timeLimit(.minutes(10)))
 struct BacklogTests {
 
     @Test func oneNeverReadingClientBesideEightSendersIsClosedAndTheServerHoldsLittleForIt() async throws {

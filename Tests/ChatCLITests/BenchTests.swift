@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `chat bench` against a real `chat serve`, through pipes, small enough to run with every test.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.runsAlone(within: .seconds(120)), .timeLimit(.minutes(10)))
 struct BenchTests {
     private func run(_ arguments: [String]) async throws -> (status: Int32, json: [String: Any], stderr: [String]) {
         let bench = try ChatProcess(["bench"] + arguments + ["--json"])

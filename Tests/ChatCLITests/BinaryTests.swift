@@ -63,7 +63,7 @@ struct BinaryTests {
         #expect(await serve.stop() == 0)
     }
 
-    @Test func tenThousandPipedLinesAllArriveInOrder() async throws {
+    @Test(.runsAlone) func tenThousandPipedLinesAllArriveInOrder() async throws {
         // The rate limit is off here: this is about order and completeness, not pacing.
         let serve = try await ServeProcess.start(["--rate-limit", "0"])
         let url = try ChatURL(parsing: serve.url)
@@ -187,7 +187,7 @@ struct BinaryTests {
 }
 
 /// Reconnecting: servers that go away and come back on the same port.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.runsAlone(within: .seconds(120)), .timeLimit(.minutes(10)))
 struct ReconnectTests {
     @Test func tailWaitsForItsServerAndWarnsAboutWhatARestartLost() async throws {
         var serve = try await ServeProcess.start()

@@ -5,7 +5,7 @@ import Testing
 
 /// Several `chat serve` processes on one real PostgreSQL are one service: the same rooms, seqs, history
 /// and members on every node.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.runsAlone(within: .seconds(180)), .timeLimit(.minutes(10)))
 struct ClusterTests {
     /// `count` nodes on a database of their own (on the shared server unless `postgres` is given).
     static func nodes(

@@ -5,7 +5,7 @@ import Testing
 
 /// The delivery promise end to end, with real processes: nothing acknowledged is lost, nothing is
 /// printed twice, and one bad reader cannot hurt the others.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.runsAlone(within: .seconds(180)), .timeLimit(.minutes(10)))
 struct DeliveryTests {
     @Test func aServerKilledMidStreamAndRestartedOnItsStoreLosesAndDoublesNothing() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-store-\(UUID().uuidString)")

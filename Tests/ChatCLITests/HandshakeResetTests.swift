@@ -4,7 +4,7 @@ import Testing
 
 /// A server (or a load balancer with no backend) that accepts TCP and hangs up before answering the
 /// upgrade is a lost connection: `tail` and `join` retry it with backoff, `send` fails fast in one line.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.runsAlone(within: .seconds(60)), .timeLimit(.minutes(10)))
 struct HandshakeResetTests {
     /// Whether `line` says the connection ended before the `101`, in the words users read.
     private static func saysLost(_ line: String) -> Bool {

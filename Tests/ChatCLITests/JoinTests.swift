@@ -13,7 +13,12 @@ struct JoinTests {
             observer in
             let join = try ChatProcess(["join", serve.url, "--name", "bot"])
             try await observer.waitForJoin(of: "bot")
-            observer.sendText("ping from observer")
+            // Said before the join sends anything: the server queues it to the join before any ack the
+            // join waits for, so the join has printed it by the time it exits.
+            try await observer.send(.message(id: "ping-1", text: "ping from observer"))
+            for try await frame in observer.events {
+                if case .message(let message) = frame, message.id == "ping-1" { break }
+            }
             join.write("hello\n/nick robot\n/me waves\n//etc is a directory\n/bogus\nbye\n")
             join.closeInput()
             var texts: [String] = []
@@ -45,12 +50,5 @@ struct JoinTests {
         let errors = await ChatProcess.collect(join.stderr)
         #expect(errors.count == 1)
         #expect(errors.first?.hasPrefix("chat: error: cannot connect to ") == true, "\(errors)")
-    }
-}
-
-extension ChatSession {
-    /// Sends `text` as a message without an id (fire and forget).
-    func sendText(_ text: String) {
-        Task { try await self.send(.message(id: nil, text: text)) }
     }
 }

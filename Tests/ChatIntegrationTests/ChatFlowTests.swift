@@ -184,7 +184,7 @@ struct ChatFlowTests {
 }
 
 /// The per-connection rate limit: a flood is refused, others chat on, and `publish` keeps its order.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.runsAlone(within: .seconds(60)), .timeLimit(.minutes(10)))
 struct RateLimitTests {
     @Test func aFloodIsRefusedWhileACanaryKeepsChatting() async throws {
         try await withChatServer(ServerConfiguration(rateLimit: 20, burst: 5)) { server in

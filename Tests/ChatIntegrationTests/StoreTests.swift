@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `--store`: history, seqs and de-duplication outlive the server process.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.runsAlone(within: .seconds(60)), .timeLimit(.minutes(10)))
 struct StoreTests {
     @Test func historySeqsAndIdsSurviveARestart() async throws {
         try await withTemporaryDirectory { directory in
