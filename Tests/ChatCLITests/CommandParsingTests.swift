@@ -310,7 +310,19 @@ struct CommandParsingTests {
 
     @Test(arguments: ["1.5M", "-1", "M", "4 M", "4T", "99999999999G", "1K", "1G"])
     func badSizesAreUsageErrors(_ argument: String) {
-        #expect(throws: (any Error).self) { try ChatCommand.parseAsRoot(["serve", "--max-client-backlog", argument]) }
+        let refusal = Self.refusal(["serve", "--max-client-backlog", argument])
+        #expect(refusal?.code == .validationFailure)
+        #expect(refusal?.message.contains("--max-client-backlog") == true, "\(String(describing: refusal))")
+    }
+
+    /// How `chat` refuses `arguments`: the exit code and the message it prints (nil: they parsed).
+    static func refusal(_ arguments: [String]) -> (code: ExitCode, message: String)? {
+        do {
+            _ = try ChatCommand.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return (ChatCommand.exitCode(for: error), ChatCommand.message(for: error))
+        }
     }
 
     @Test func serveDefaultsAreTheDocumentedOnes() throws {
@@ -333,8 +345,11 @@ struct CommandParsingTests {
         ["frobnicate"],
     ])
     func invalidInvocationsAreUsageErrors(_ arguments: [String]) {
-        #expect(throws: (any Error).self) { try ChatCommand.parseAsRoot(arguments) }
-        #expect(ChatCommand.exitCode(for: ValidationError("x")) == .validationFailure)
+        let refusal = Self.refusal(arguments)
+        #expect(refusal?.code == .validationFailure, "exit 64")
+        // The message names what was wrong: the option, or the word that is not a command.
+        let culprit = arguments.count > 1 ? arguments[1] : arguments[0]
+        #expect(refusal?.message.contains(culprit) == true, "\(String(describing: refusal))")
     }
 
     @Test func sendTakesTheURLOnlyWhenItLooksLikeOne() throws {

@@ -50,6 +50,7 @@ struct ChatFlowTests {
                 var events = alice.events.makeAsyncIterator()
                 var frames: [ServerFrame] = []
                 while frames.count < 4, let frame = try await events.next() { frames.append(frame) }
+                try #require(frames.count == 4, "the connection ended after \(frames)")
                 guard case .ack(let firstAck) = frames[0], case .message(let first) = frames[1],
                     case .ack(let secondAck) = frames[2], case .message(let second) = frames[3]
                 else {
@@ -189,7 +190,10 @@ struct RateLimitTests {
     @Test func aFloodIsRefusedWhileACanaryKeepsChatting() async throws {
         try await withChatServer(ServerConfiguration(rateLimit: 20, burst: 5)) { server in
             try await withRawWebSocket(port: server.port, target: "/ws?name=flood") { flood in
-                guard case .welcome(let welcome)? = try await flood.nextServerFrame() else { return }
+                guard case .welcome(let welcome)? = try await flood.nextServerFrame() else {
+                    Issue.record("no welcome")
+                    return
+                }
                 #expect(welcome.limits.rateLimit == 20)
                 #expect(welcome.limits.burst == 5)
                 for index in 1...50 {
