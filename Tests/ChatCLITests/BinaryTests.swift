@@ -63,25 +63,6 @@ struct BinaryTests {
         #expect(await serve.stop() == 0)
     }
 
-    @Test(.runsAlone) func tenThousandPipedLinesAllArriveInOrder() async throws {
-        // The rate limit is off here: this is about order and completeness, not pacing.
-        let serve = try await ServeProcess.start(["--rate-limit", "0"])
-        let url = try ChatURL(parsing: serve.url)
-        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
-            observer in
-            let tail = try ChatProcess(["tail", serve.url, "--json", "--count", "10000", "--name", "tailer"])
-            try await observer.waitForJoin(of: "tailer")
-            let send = try ChatProcess([], shell: "seq 1 10000 | \"$CHAT\" send \(serve.url) --name bot")
-            #expect(await send.exitCode() == 0)
-            #expect(await tail.exitCode() == 0)
-            let texts = try await ChatProcess.collect(tail.stdout).map {
-                try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)).text
-            }
-            #expect(texts == (1...10000).map(String.init))
-        }
-        #expect(await serve.stop() == 0)
-    }
-
     @Test func tailEndsWhenItsReaderGoesAwayEvenInAQuietRoom() async throws {
         let serve = try await ServeProcess.start()
         let send = try ChatProcess(["send", serve.url, "hello"])

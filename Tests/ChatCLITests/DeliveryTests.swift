@@ -7,6 +7,25 @@ import Testing
 /// printed twice, and one bad reader cannot hurt the others.
 @Suite(.runsAlone(within: .seconds(180)), .timeLimit(.minutes(10)))
 struct DeliveryTests {
+    @Test func tenThousandPipedLinesAllArriveInOrder() async throws {
+        // The rate limit is off here: this is about order and completeness, not pacing.
+        let serve = try await ServeProcess.start(["--rate-limit", "0"])
+        let url = try ChatURL(parsing: serve.url)
+        try await ChatClient.withSession(ClientConfiguration(url: url, name: "observer"), logger: quietLogger) {
+            observer in
+            let tail = try ChatProcess(["tail", serve.url, "--json", "--count", "10000", "--name", "tailer"])
+            try await observer.waitForJoin(of: "tailer")
+            let send = try ChatProcess([], shell: "seq 1 10000 | \"$CHAT\" send \(serve.url) --name bot")
+            #expect(await send.exitCode() == 0)
+            #expect(await tail.exitCode() == 0)
+            let texts = try await ChatProcess.collect(tail.stdout).map {
+                try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)).text
+            }
+            #expect(texts == (1...10000).map(String.init))
+        }
+        #expect(await serve.stop() == 0)
+    }
+
     @Test func aServerKilledMidStreamAndRestartedOnItsStoreLosesAndDoublesNothing() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

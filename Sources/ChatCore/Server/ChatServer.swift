@@ -12,7 +12,7 @@ public import ServiceLifecycle
 /// `run()` binds, serves until graceful shutdown, then stops accepting, closes every client with 1001
 /// (going away) and waits a bounded time for them.
 public final class ChatServer: Service {
-    private enum Upgraded {
+    enum Upgraded {
         /// In a cluster, with the member the database admitted before the upgrade (`ClusterAdmission`).
         case websocket(any Channel, ServerConnection, ConnectRequest, (user: ChatUser, box: RoomHub.RoomBox)?)
         case echo(ServerConnection)
@@ -20,18 +20,18 @@ public final class ChatServer: Service {
         case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?, Bool)
     }
 
-    private let configuration: ServerConfiguration
-    private let logger: Logger
+    let configuration: ServerConfiguration
+    let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
-    private let hub: RoomHub
-    private let store: MessageStore?
+    let hub: RoomHub
+    let store: MessageStore?
     /// Set when this server is one node of a cluster (`--store postgres://…`).
-    private let cluster: ClusterNode?
-    private let channels = ChannelRegistry()
-    private let queues = DeliveryQueues()
-    private let budget: BacklogBudget
-    private let settings: ConnectionSettings
+    let cluster: ClusterNode?
+    let channels = ChannelRegistry()
+    let queues = DeliveryQueues()
+    let budget: BacklogBudget
+    let settings: ConnectionSettings
 
     /// Creates a server.
     /// - Parameters:
@@ -205,126 +205,6 @@ public final class ChatServer: Service {
         }
     }
 
-    private static func refuse(
-        _ channel: any Channel,
-        _ refusal: ChannelRegistry.Refusal
-    ) -> EventLoopFuture<EventLoopFuture<Upgraded>> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(OverCapacityResponder(refusal))
-            return channel.eventLoop.makeFailedFuture(ChatServerError.overCapacity)
-        }
-    }
-
-    private static func configurePipeline(
-        _ channel: any Channel,
-        configuration: ServerConfiguration,
-        queue: DeliveryQueue,
-        budget: BacklogBudget,
-        settings: ConnectionSettings,
-        logger: Logger,
-        metrics: ServerMetrics,
-        cluster: ClusterNode?
-    ) throws -> EventLoopFuture<Upgraded> {
-        let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
-        let admission = cluster.map { _ in NIOLoopBound(ClusterAdmission(), eventLoop: channel.eventLoop) }
-        // A connection that never completes its request head (idle, or trickling bytes) is closed.
-        let handshakeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
-            channel.close(promise: nil)
-        }
-        let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
-            maxFrameSize: configuration.maxFrameBytes,
-            shouldUpgrade: { channel, head in
-                // Only a valid chat path with valid parameters (or the echo path), the token and an allowed
-                // origin upgrade; the rest is answered over HTTP (404, 400, 401, 403).
-                let allowed: Bool
-                if UpgradeRequirements.refusal(for: head) != nil {
-                    // Not a real HTTP/1.1 GET handshake (RFC 6455 §4.2.1): HTTPResponder says what is wrong.
-                    allowed = false
-                } else if Self.isEcho(head, configuration) {
-                    allowed =
-                        configuration.accessPolicy.check(head, queryToken: ConnectRequest.queryToken(head.uri)) == nil
-                } else if case .success(let request)? = ConnectRequest.parse(uri: head.uri) {
-                    // A cluster node that cannot reach its database answers 503 instead (HTTPResponder).
-                    allowed =
-                        configuration.accessPolicy.check(head, queryToken: request.token) == nil
-                        && cluster?.isHealthy ?? true
-                    if allowed, let cluster, let admission {
-                        return ClusterAdmission.start(admission, request: request, cluster: cluster, channel: channel)
-                    }
-                } else {
-                    allowed = false
-                }
-                guard allowed else { return channel.eventLoop.makeSucceededFuture(nil) }
-                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
-            },
-            upgradePipelineHandler: { channel, head in
-                channel.eventLoop.makeCompletedFuture {
-                    handshakeTimer.cancel()
-                    // The request head is only needed to explain a refusal; an upgraded connection drops it.
-                    channel.pipeline.syncOperations.removeHandler(recorder.value, promise: nil)
-                    // What NIO's decoder leaves unchecked (masking, reserved bits, control frames, close
-                    // codes) is checked first; then fragmented messages arrive whole, within the same frame
-                    // cap as unfragmented ones.
-                    try channel.pipeline.syncOperations.addHandler(WebSocketFrameValidator())
-                    try channel.pipeline.syncOperations.addHandler(
-                        NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 0,
-                            maxAccumulatedFrameCount: 1024,
-                            maxAccumulatedFrameSize: configuration.maxFrameBytes
-                        )
-                    )
-                    // Encoded frames are written next to the head (after TLS), past NIO's frame encoder.
-                    let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
-                    try channel.pipeline.syncOperations.addHandler(
-                        WireWriter(eventLoop: channel.eventLoop),
-                        position: .before(encoder)
-                    )
-                    let connection = ServerConnection(
-                        eventLoop: channel.eventLoop,
-                        queue: queue,
-                        settings: settings,
-                        logger: logger,
-                        budget: budget,
-                        onSlowConsumer: { metrics.slowConsumersClosed.increment() }
-                    )
-                    try channel.pipeline.syncOperations.addHandler(connection)
-                    if Self.isEcho(head, configuration) { return Upgraded.echo(connection) }
-                    guard case .success(let request)? = ConnectRequest.parse(uri: head.uri) else {
-                        preconditionFailure("shouldUpgrade accepted an invalid request: \(head.uri)")
-                    }
-                    return Upgraded.websocket(channel, connection, request, admission?.value.take())
-                }
-            }
-        )
-        let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
-            upgraders: [upgrader],
-            notUpgradingCompletionHandler: { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    handshakeTimer.cancel()
-                    let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel
-                    )
-                    return Upgraded.http(asyncChannel, recorder.value.head, admission?.value.failed ?? false)
-                }
-            }
-        )
-        // Before the HTTP decoder (and after TLS): the head is bounded while it is read, not once it is in.
-        try channel.pipeline.syncOperations.addHandler(
-            RequestHeadLimiter(
-                maxBytes: configuration.maxRequestHeadBytes,
-                maxLines: configuration.maxRequestHeadLines
-            )
-        )
-        let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-            configuration: .init(upgradeConfiguration: upgradeConfiguration)
-        )
-        let upgradeHandler = try channel.pipeline.syncOperations.handler(
-            type: NIOTypedHTTPServerUpgradeHandler<Upgraded>.self
-        )
-        try channel.pipeline.syncOperations.addHandler(recorder.value, position: .before(upgradeHandler))
-        return upgraded
-    }
-
     /// Serves one accepted connection. It never throws: one bad client must not stop the server.
     private func handle(_ upgrade: EventLoopFuture<Upgraded>) async {
         do {
@@ -341,149 +221,4 @@ public final class ChatServer: Service {
         }
     }
 
-    private func serveHTTP(
-        _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
-        head recordedHead: HTTPRequestHead?,
-        admissionFailed: Bool
-    ) async throws {
-        try await channel.executeThenClose { inbound, outbound in
-            // A refused upgrade arrives without its head (see RequestHeadRecorder); others bring it inline.
-            var head = recordedHead
-            if head == nil {
-                for try await part in inbound {
-                    if case .head(let inlineHead) = part {
-                        head = inlineHead
-                        break
-                    }
-                }
-            }
-            guard let head else { return }
-            let answer = HTTPResponder.response(
-                for: head,
-                policy: self.configuration.accessPolicy,
-                echoPath: self.configuration.echoPath,
-                unhealthy: admissionFailed ? ClusterNode.unreachable : self.cluster?.unhealthiness
-            ) {
-                let levels = self.hub.levels
-                return self.hub.metrics.render(
-                    connections: self.channels.count,
-                    rooms: levels.rooms,
-                    historyMessages: levels.history,
-                    backlogBytes: self.budget.usedBytes
-                )
-            }
-            // Every response says `Connection: close`, so there is one request per connection.
-            try await HTTPResponder.write(answer, headOnly: head.method == .HEAD, to: outbound)
-        }
-    }
-
-    /// For a resume older than the room's history: the messages the store still has, within
-    /// `maxReadBackBytes`. Empty without a store, when the history suffices, or when reading fails
-    /// (the client is then told it was not recovered, as without a store).
-    private func readBack(for request: ConnectRequest) async -> [Room.StoredMessage] {
-        guard let seqs = self.hub.missing(for: request) else { return [] }
-        let maxBytes = self.configuration.maxReadBackBytes
-        do {
-            if let cluster = self.cluster {
-                let room = request.room
-                return try await withDeadline(ClusterNode.callLimit) {
-                    try await cluster.store.messages(room: room, seqs: seqs, maxBytes: maxBytes)
-                }
-            }
-            guard let store = self.store else { return [] }
-            return try await store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
-        } catch {
-            let (name, reason) =
-                if let cluster = self.cluster {
-                    ("\(cluster.store.location)", ClusterStore.describe(error))
-                } else {
-                    (self.store?.path ?? "", MessageStore.describe(error))
-                }
-            self.logger.error(
-                "cannot read history back from the store",
-                metadata: ["chat.store": "\(name)", "chat.error": "\(reason)"]
-            )
-            return []
-        }
-    }
-
-    private static func isEcho(_ head: HTTPRequestHead, _ configuration: ServerConfiguration) -> Bool {
-        guard let echoPath = configuration.echoPath else { return false }
-        return ConnectRequest.split(head.uri).path == echoPath
-    }
-
-    /// `--echo-path`: every message comes back verbatim — text as text (if it is UTF-8, else 1007),
-    /// binary as binary — with the same limits, pings and close handshake as a chat connection.
-    private func serveEcho(_ connection: ServerConnection) {
-        connection.attach(
-            ServerConnection.Application(
-                onText: { payload in
-                    guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
-                        connection.requestClose(.dataInconsistentWithMessage, reason: "invalid UTF-8")
-                        return
-                    }
-                    connection.send(payload, opcode: .text)
-                },
-                onBinary: { payload in connection.send(payload, opcode: .binary) },
-                onClosed: { _ in }
-            )
-        )
-    }
-
-    /// Joins the client to its room and hands its frames to a session; the connection's handler does the
-    /// rest on its event loop, and leaves the room when the channel closes. No task waits per connection.
-    private func serveWebSocket(
-        _ channel: any Channel,
-        connection: ServerConnection,
-        request: ConnectRequest,
-        claimed: (user: ChatUser, box: RoomHub.RoomBox)?
-    ) async {
-        self.hub.metrics.connectionsTotal.increment()
-        if self.cluster != nil, claimed == nil {
-            // Admission decides before the upgrade; an upgrade without a member is a bug, not a client's.
-            connection.requestClose(.unexpectedServerError, reason: "not admitted")
-            return
-        }
-        let earlier = await self.readBack(for: request)
-        let (user, box) = self.hub.join(connection, request: request, earlier: earlier, claimed: claimed)
-        let logger = self.logger
-        // Built when something is logged: an idle connection keeps no metadata of its own.
-        let metadata: @Sendable () -> Logger.Metadata = {
-            [
-                "chat.peer": ServerConnection.peer(channel),
-                "chat.room": "\(box.name)", "chat.user": "\(user.name)",
-            ]
-        }
-        logger.info("connection opened", metadata: metadata())
-        let started = ContinuousClock.now
-        let session = ServerSession(
-            hub: self.hub,
-            box: box,
-            userID: user.id,
-            connection: connection,
-            configuration: self.configuration,
-            cluster: self.cluster
-        )
-        let hub = self.hub
-        let cluster = self.cluster
-        connection.attach(
-            ServerConnection.Application(
-                onText: session.received,
-                onBinary: nil,
-                onClosed: { code in
-                    hub.leave(box, userID: user.id)
-                    cluster?.release(uid: user.id)
-                    let code = code.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
-                    logger.info(
-                        "connection closed",
-                        metadata: metadata().merging(
-                            ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
-                        ) { $1 }
-                    )
-                },
-                // One capture, so no closure context of its own per connection.
-                onBehind: { behind in session.memberIsBehind(behind) }
-            )
-        )
-    }
 }

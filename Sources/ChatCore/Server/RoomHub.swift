@@ -153,59 +153,58 @@ final class RoomHub: Sendable {
     ) -> (user: ChatUser, box: RoomBox) {
         let userID = claimed?.user.id ?? RandomID.make(prefix: "u-")
         let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
-        // The hub lock is held while joining so a room being emptied cannot be dropped under a joiner.
-        return self.rooms.withLock { rooms in
-            let box: RoomBox
-            if let claimed {
-                box = claimed.box
-                box.state.withLock { $0.joining -= 1 }
-            } else if let existing = rooms[request.room] {
-                box = existing
-            } else {
-                box = RoomBox(room: self.makeRoom(request.room))
+        // The hub lock is held only to find (or make) the room and hold it for this joiner (`joining`), so
+        // it is not dropped before the join: the welcome and replay are queued under the room's lock alone,
+        // and joins to different rooms do not wait for each other. A cluster's joiner holds it already.
+        let box =
+            claimed?.box
+            ?? self.rooms.withLock { rooms in
+                let box = rooms[request.room] ?? RoomBox(room: self.makeRoom(request.room))
                 rooms[request.room] = box
+                box.state.withLock { $0.joining += 1 }
+                return box
             }
-            let user = box.state.withLock { state in
-                let user: ChatUser
-                if let claimed {
-                    state.room.admit(claimed.user)
-                    user = claimed.user
-                } else {
-                    user = state.room.join(id: userID, requestedName: requestedName)
-                }
-                let replay = state.room.replay(
-                    since: request.since,
-                    epoch: request.epoch,
-                    currentEpoch: self.epoch,
-                    count: request.history,
-                    earlier: earlier
-                )
-                let members = state.room.members
-                let large = self.isLarge(memberCount: members.count)
-                let welcome = Welcome(
-                    room: state.room.name,
-                    you: user,
-                    users: large ? Array(members.prefix(self.configuration.presenceLimit)) : members,
-                    userCount: members.count,
-                    seq: state.room.confirmedSeq,
-                    epoch: self.epoch,
-                    limits: self.configuration.limits,
-                    recovered: replay.recovered,
-                    firstSeq: replay.firstSeq
-                )
-                connection.send(ServerFrame.welcome(welcome).encode())
-                for frame in replay.frames { connection.send(frame) }
-                if !large {
-                    let joined = ServerFrame.join(
-                        PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
-                    )
-                    state.broadcast(joined.encode())
-                }
-                state.add(connection, id: user.id)
-                return user
+        let user = box.state.withLock { state in
+            state.joining -= 1
+            let user: ChatUser
+            if let claimed {
+                state.room.admit(claimed.user)
+                user = claimed.user
+            } else {
+                user = state.room.join(id: userID, requestedName: requestedName)
             }
-            return (user, box)
+            let replay = state.room.replay(
+                since: request.since,
+                epoch: request.epoch,
+                currentEpoch: self.epoch,
+                count: request.history,
+                earlier: earlier
+            )
+            let members = state.room.members
+            let large = self.isLarge(memberCount: members.count)
+            let welcome = Welcome(
+                room: state.room.name,
+                you: user,
+                users: large ? Array(members.prefix(self.configuration.presenceLimit)) : members,
+                userCount: members.count,
+                seq: state.room.confirmedSeq,
+                epoch: self.epoch,
+                limits: self.configuration.limits,
+                recovered: replay.recovered,
+                firstSeq: replay.firstSeq
+            )
+            connection.send(ServerFrame.welcome(welcome).encode())
+            for frame in replay.frames { connection.send(frame) }
+            if !large {
+                let joined = ServerFrame.join(
+                    PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
+                )
+                state.broadcast(joined.encode())
+            }
+            state.add(connection, id: user.id)
+            return user
         }
+        return (user, box)
     }
 
     /// Posts a message: acks it to the sender (when it has an id) and broadcasts it to the room, sender included.
