@@ -9,7 +9,7 @@ import Synchronization
 /// drain writes every frame to its connections without flushing, then flushes each connection it wrote
 /// to once — so messages that arrive together (one read of a busy sender, many senders at once) leave in
 /// one `writev` per connection instead of one `write` per message. Nothing here allocates per delivery.
-final class DeliveryQueue: @unchecked Sendable {
+final class DeliveryQueue: Sendable {
     /// Who gets a frame.
     enum Recipients {
         case one(ServerConnection)
@@ -22,14 +22,20 @@ final class DeliveryQueue: @unchecked Sendable {
         var scheduled = false
     }
 
+    /// What only the drain touches, on `eventLoop`: the inbox's spare array (swapped in, so neither side
+    /// allocates per tick) and the connections written to in this tick.
+    private struct Scratch {
+        var spare: [(frame: ByteBuffer, to: Recipients)] = []
+        var written: [ServerConnection] = []
+    }
+
     let eventLoop: any EventLoop
     private let inbox = Mutex(Inbox())
-    // Touched only on `eventLoop`.
-    private var spare: [(frame: ByteBuffer, to: Recipients)] = []
-    private var written: [ServerConnection] = []
+    private let scratch: NIOLoopBoundBox<Scratch>
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+        self.scratch = .makeBoxSendingValue(Scratch(), as: Scratch.self, eventLoop: eventLoop)
     }
 
     /// Queues `frame` (a complete wire frame) for `recipients`, all of which live on this loop.
@@ -43,7 +49,8 @@ final class DeliveryQueue: @unchecked Sendable {
     }
 
     private func drain() {
-        var items = self.spare
+        var items = self.scratch.value.spare
+        self.scratch.value.spare = []
         self.inbox.withLock { inbox in
             swap(&inbox.items, &items)
             inbox.scheduled = false
@@ -57,13 +64,13 @@ final class DeliveryQueue: @unchecked Sendable {
             }
         }
         items.removeAll(keepingCapacity: true)
-        self.spare = items
-        for connection in self.written { connection.flushWrites() }
-        self.written.removeAll(keepingCapacity: true)
+        self.scratch.value.spare = items
+        for connection in self.scratch.value.written { connection.flushWrites() }
+        self.scratch.value.written.removeAll(keepingCapacity: true)
     }
 
     private func write(_ frame: ByteBuffer, to connection: ServerConnection) {
-        if connection.writeWithoutFlush(frame) { self.written.append(connection) }
+        if connection.writeWithoutFlush(frame) { self.scratch.value.written.append(connection) }
     }
 }
 
