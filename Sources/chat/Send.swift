@@ -84,11 +84,13 @@ struct Send: AsyncParsableCommand {
             try await ChatPublisher.publish(
                 texts,
                 configuration: configuration,
-                policy: policy,
-                timeout: timeout,
-                idPrefix: idPrefix,
-                logger: logger,
-                progress: progress
+                options: ChatPublisher.Options(
+                    policy: policy,
+                    timeout: timeout,
+                    idPrefix: idPrefix,
+                    progress: progress
+                ),
+                logger: logger
             )
         }
         if !words.isEmpty {

@@ -71,7 +71,7 @@ struct ChatFlowTests {
             let result = try await ChatPublisher.publish(
                 Lines(texts),
                 configuration: server.client("bot"),
-                window: 16,
+                options: ChatPublisher.Options(window: 16),
                 logger: testLogger
             )
             #expect(result.delivered == 500)
@@ -226,7 +226,7 @@ struct RateLimitTests {
             let result = try await ChatPublisher.publish(
                 Lines(texts),
                 configuration: server.client("bot"),
-                pacing: pacing,
+                options: ChatPublisher.Options(pacing: pacing),
                 logger: testLogger
             )
             #expect(result.delivered == 120)

@@ -1,7 +1,6 @@
 public import Logging
 public import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Sends a stream of messages and returns once the server acknowledged every one, across reconnects.
 public enum ChatPublisher {
@@ -21,6 +20,42 @@ public enum ChatPublisher {
         public var epoch: String?
     }
 
+    /// How a run sends: its window, pacing, retries and bound.
+    public struct Options: Sendable {
+        /// How a lost connection is made again.
+        public var policy: ReconnectPolicy
+        /// The bound on the whole run.
+        public var timeout: Duration?
+        /// The most messages unacknowledged at a time.
+        public var window: Int
+        /// The most bytes of messages unacknowledged at a time.
+        public var windowBytes: Int
+        /// The ids are `<idPrefix>-1`, `<idPrefix>-2`, …
+        public var idPrefix: String
+        /// Whether sends keep under the server's announced rate limit.
+        public var pacing: Bool
+        /// Told when the run reconnects.
+        public var progress: @Sendable (Progress) -> Void
+
+        public init(
+            policy: ReconnectPolicy = ReconnectPolicy(),
+            timeout: Duration? = nil,
+            window: Int = 1024,
+            windowBytes: Int = 1 << 20,
+            idPrefix: String = RandomID.make(length: 8),
+            pacing: Bool = true,
+            progress: @escaping @Sendable (Progress) -> Void = { _ in }
+        ) {
+            self.policy = policy
+            self.timeout = timeout
+            self.window = window
+            self.windowBytes = windowBytes
+            self.idPrefix = idPrefix
+            self.pacing = pacing
+            self.progress = progress
+        }
+    }
+
     /// Sends every text of `texts` as a message with its own id and returns what was delivered —
     /// all of it, or it throws `PublishError` saying how many.
     ///
@@ -32,102 +67,88 @@ public enum ChatPublisher {
     public static func publish<Texts: AsyncSequence & Sendable>(
         _ texts: Texts,
         configuration: ClientConfiguration,
-        policy: ReconnectPolicy = ReconnectPolicy(),
-        timeout: Duration? = nil,
-        window: Int = 1024,
-        windowBytes: Int = 1 << 20,
-        idPrefix: String = RandomID.make(length: 8),
-        pacing: Bool = true,
+        options: Options = Options(),
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
-        progress: @escaping @Sendable (Progress) -> Void = { _ in }
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared
     ) async throws -> Result where Texts.Element == String {
-        let ledger = PublishLedger()
-        let slots = SendWindow(capacity: window)
-        let bytes = SendWindow(capacity: windowBytes)
-        // The server's limit, known after the first welcome; the reader waits for it.
-        let limit = LimitBox()
+        let outbox = OutboxDriver(
+            Outbox(
+                limits: Outbox.Limits(window: options.window, windowBytes: options.windowBytes, pacing: options.pacing),
+                idPrefix: options.idPrefix
+            )
+        )
+        let delivered: @Sendable () -> Int = { outbox.read { $0.acknowledged } }
         do {
-            return try await withThrowingTaskGroup(of: Int?.self) { group in
+            return try await withThrowingTaskGroup(of: Bool.self) { group in
                 // Input: one long-lived task, so the input sequence is never cancelled mid-run by a reconnect.
                 group.addTask {
+                    // The server's limit is known once the first welcome came.
+                    await outbox.wait { $0.maxMessageBytes != nil }
+                    try Task.checkCancellation()
+                    let maxBytes = outbox.read { $0.maxMessageBytes ?? 0 }
                     var index = 0
-                    let maxBytes = try await limit.value()
                     for try await text in texts {
                         index += 1
                         let size = text.utf8.count
                         guard size <= maxBytes else {
                             // Report an exact count: what was sent before this one is acknowledged first.
-                            await ledger.waitUntilIdle()
+                            await outbox.wait { $0.unacknowledged == 0 }
                             throw PublishError(
                                 reason: .tooLarge(index: index, bytes: size, limit: maxBytes),
-                                delivered: ledger.acknowledged
+                                delivered: delivered()
                             )
                         }
-                        try await slots.acquire()
-                        try await bytes.acquire(size)
-                        ledger.append(
-                            .init(number: index, id: "\(idPrefix)-\(index)", text: text, weight: bytes.clamped(size))
-                        )
+                        await outbox.wait { $0.hasRoom(forBytes: size) }
+                        try Task.checkCancellation()
+                        outbox.update { $0.enqueue(text) }
                     }
-                    ledger.finishInput()
-                    return nil
+                    outbox.update { $0.finishInput() }
+                    return false
                 }
                 group.addTask {
                     try await Self.connectAndSend(
+                        outbox,
                         configuration: configuration,
-                        policy: policy,
-                        pacing: pacing,
-                        ledger: ledger,
-                        limit: limit,
-                        release: { weight in
-                            slots.release()
-                            bytes.release(weight)
-                        },
+                        options: options,
                         logger: logger,
-                        eventLoopGroup: eventLoopGroup,
-                        progress: progress
+                        eventLoopGroup: eventLoopGroup
                     )
-                    return ledger.acknowledged
+                    return true
                 }
-                if let timeout {
+                if let timeout = options.timeout {
                     group.addTask {
                         try await Task.sleep(for: timeout)
-                        throw PublishError(reason: .timedOut(timeout), delivered: ledger.acknowledged)
+                        throw PublishError(reason: .timedOut(timeout), delivered: delivered())
                     }
                 }
-                while let result = try await group.next() {
-                    if result != nil {
+                while let done = try await group.next() {
+                    if done {
                         group.cancelAll()
                         break
                     }
                 }
-                return Result(delivered: ledger.acknowledged, lastSeq: ledger.lastSeq, epoch: limit.epoch)
+                return outbox.read { Result(delivered: $0.acknowledged, lastSeq: $0.lastSeq, epoch: $0.epoch) }
             }
         } catch let error as PublishError {
             throw error
-        } catch let error as ChatClientError where !limit.isKnown {
+        } catch let error as ChatClientError where !outbox.read(\.connectedOnce) {
             // Never connected: nothing was sent, and the connection error says it all.
             throw error
         } catch {
-            throw PublishError(reason: .connection(error), delivered: ledger.acknowledged)
+            throw PublishError(reason: .connection(error), delivered: delivered())
         }
     }
 
-    /// Connects (again) until the ledger is complete: each connection first sends what is pending, in order.
+    /// Connects (again) until everything is acknowledged: each connection sends what is unacknowledged
+    /// first, in order.
     private static func connectAndSend(
+        _ outbox: OutboxDriver,
         configuration: ClientConfiguration,
-        policy: ReconnectPolicy,
-        pacing: Bool,
-        ledger: PublishLedger,
-        limit: LimitBox,
-        release: @escaping @Sendable (Int) -> Void,
+        options: Options,
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup,
-        progress: @Sendable (Progress) -> Void
+        eventLoopGroup: any EventLoopGroup
     ) async throws {
         var configuration = configuration
-        var connectedOnce = false
         var failedFirst = 0
         var attempt = 0
         var generator = SystemRandomNumberGenerator()
@@ -136,177 +157,77 @@ public enum ChatPublisher {
             do {
                 try await ChatClient.withSession(configuration, logger: logger, eventLoopGroup: eventLoopGroup) {
                     session in
-                    connectedOnce = true
-                    limit.set(session.welcome.limits.maxMessageBytes, epoch: session.welcome.epoch)
-                    try await Self.send(ledger: ledger, session: session, pacing: pacing, release: release)
+                    let limits = session.welcome.limits
+                    outbox.update {
+                        $0.connected(
+                            rate: limits.rateLimit,
+                            burst: limits.burst,
+                            maxMessageBytes: limits.maxMessageBytes,
+                            epoch: session.welcome.epoch
+                        )
+                    }
+                    defer { outbox.update { $0.disconnected() } }
+                    try await Self.send(outbox, on: session)
                 }
                 return
             } catch {
                 // The first connection fails fast (once every server was tried); later ones are retried
                 // while the policy allows.
-                guard connectedOnce else {
+                guard outbox.read(\.connectedOnce) else {
                     failedFirst += 1
                     guard failedFirst < configuration.servers.count else { throw error }
                     configuration.moveToNextServer()
                     continue
                 }
-                let delay = try policy.nextAttempt(
+                let delay = try options.policy.nextAttempt(
                     after: error,
                     connectedFor: ContinuousClock.now - started,
                     attempt: &attempt,
                     using: &generator
                 )
-                progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
+                options.progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
                 try await Task.sleep(for: delay)
                 configuration.moveToNextServer()
             }
         }
     }
 
-    /// The most messages written with one flush.
-    static let batchLimit = 64
-
-    /// On one connection: send pending entries in order as they come, read acks, until all are acknowledged.
-    /// Sends are paced to the server's announced rate; a message refused as rate limited is sent again,
-    /// with everything after it, once the server's `retryAfter` has passed.
-    private static func send(
-        ledger: PublishLedger,
-        session: ChatSession,
-        pacing: Bool,
-        release: @escaping @Sendable (Int) -> Void
-    ) async throws {
-        let pacedRate = pacing ? session.welcome.limits.rateLimit : 0
-        let burst = session.welcome.limits.burst
+    /// On one connection: the outbox's sends go out as it says, while acks and refusals come back, until
+    /// everything is acknowledged.
+    private static func send(_ outbox: OutboxDriver, on session: ChatSession) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await frame in session.events {
                     switch frame {
                     case .ack(let ack):
-                        if let weight = ledger.acknowledge(ack.id, seq: ack.seq) { release(weight) }
-                    case .error(let error) where error.code == ChatErrorCode.rateLimited && error.id != nil:
-                        let seconds = error.retryAfter ?? 1
-                        ledger.requestResend(of: error.id!, after: .seconds(seconds))
-                    case .error(let error) where error.id.map(ledger.isPending) ?? true:
-                        throw PublishError(reason: .rejected(error), delivered: ledger.acknowledged)
+                        outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
+                    case .error(let error):
+                        // An error about no message of ours (or about none at all) ends the run too.
+                        let refusal = error.id.map { id in
+                            outbox.update {
+                                $0.refused(
+                                    id,
+                                    rateLimited: error.code == ChatErrorCode.rateLimited,
+                                    retryAfter: .seconds(error.retryAfter ?? 1),
+                                    now: .now
+                                )
+                            }
+                        }
+                        switch refusal {
+                        case .resendLater?, .unknown?: continue
+                        case .rejected?, nil:
+                            throw PublishError(reason: .rejected(error), delivered: outbox.read(\.acknowledged))
+                        }
                     default:
                         continue
                     }
                 }
                 throw ChatClientError.connectionLost("the connection ended")
             }
-            group.addTask {
-                var pacer = Pacer(rate: pacedRate, burst: burst)
-                var sent = 0
-                while true {
-                    if let resend = ledger.takeResend() {
-                        try await Task.sleep(until: resend.notBefore)
-                        // Never skip ahead: a pass cut short by the request must still send what it had left.
-                        sent = min(sent, resend.number - 1)
-                    }
-                    let (entries, complete, version) = ledger.entries(after: sent)
-                    if complete { return }
-                    // What may go now goes in one write and one flush, up to `batchLimit` messages.
-                    var batch: [ClientFrame] = []
-                    var batchLast = sent
-                    func flush() async throws {
-                        guard !batch.isEmpty else { return }
-                        try await session.send(contentsOf: batch)
-                        batch.removeAll(keepingCapacity: true)
-                        sent = batchLast
-                    }
-                    for entry in entries {
-                        // Once a refusal is known, sending further ahead would only be refused too.
-                        if ledger.resendRequested { break }
-                        if let wait = pacer.reserve(now: .now) {
-                            try await flush()
-                            try await Task.sleep(for: wait)
-                        }
-                        batch.append(.message(id: entry.id, text: entry.text))
-                        batchLast = entry.number
-                        if batch.count >= Self.batchLimit { try await flush() }
-                    }
-                    try await flush()
-                    if entries.isEmpty { await ledger.waitForChange(after: version) }
-                    try Task.checkCancellation()
-                }
-            }
             // The sender finishing means everything was acknowledged; the reader only ends by failing.
+            group.addTask { try await outbox.send(on: session) }
             try await group.next()
             group.cancelAll()
-        }
-    }
-}
-
-/// Paces sends a little under the server's announced rate, so a well-behaved sender is never refused.
-struct Pacer {
-    private let rate: Double
-    private let burst: Double
-    private var tokens: Double
-    private var last: ContinuousClock.Instant?
-
-    /// Paces to the server's `rate` and `burst` (a rate of 0: no pacing).
-    init(rate: Double, burst: Int) {
-        // 95 % of the rate and half the burst: the server's bucket started a moment before ours.
-        self.rate = rate * 0.95
-        self.burst = max(1, Double(burst) / 2)
-        self.tokens = self.burst
-    }
-
-    /// Reserves a token; how long to wait before using it, or nil to go now.
-    mutating func reserve(now: ContinuousClock.Instant) -> Duration? {
-        guard self.rate > 0 else { return nil }
-        if let last = self.last {
-            let elapsed = now - last
-            self.tokens = min(self.burst, self.tokens + elapsed.inSeconds * self.rate)
-        }
-        self.last = now
-        self.tokens -= 1
-        // Sleep in steps of at least 20 ms: one timer per message costs more CPU than the sending itself,
-        // and the server's burst absorbs the small bunches this makes.
-        guard self.tokens < -0.02 * self.rate else { return nil }
-        return .nanoseconds(Int64(-self.tokens / self.rate * 1e9))
-    }
-}
-
-/// The server's message size limit and epoch, set by each welcome; the input reader waits for the limit.
-private final class LimitBox: Sendable {
-    private let state = Mutex<(value: Int?, epoch: String?, waiters: [CheckedContinuation<Int, any Error>])>(
-        (nil, nil, [])
-    )
-
-    func set(_ value: Int, epoch: String) {
-        let waiters = self.state.withLock { state -> [CheckedContinuation<Int, any Error>] in
-            state.value = value
-            state.epoch = epoch
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: value) }
-    }
-
-    /// The epoch of the latest connection.
-    var epoch: String? { self.state.withLock { $0.epoch } }
-
-    /// Whether a welcome arrived: a connection was made.
-    var isKnown: Bool { self.state.withLock { $0.value != nil } }
-
-    /// The limit; throws `CancellationError` when the run ends before any connection was made.
-    func value() async throws -> Int {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let value = self.state.withLock { state -> Int? in
-                    if let value = state.value { return value }
-                    state.waiters.append(continuation)
-                    return nil
-                }
-                if let value { continuation.resume(returning: value) }
-            }
-        } onCancel: {
-            let waiters = self.state.withLock { state -> [CheckedContinuation<Int, any Error>] in
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume(throwing: CancellationError()) }
         }
     }
 }
