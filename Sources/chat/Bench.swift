@@ -97,68 +97,28 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let target: ChatURL
-        do {
-            target = try ChatURL(parsing: self.url ?? ConnectionOptions.defaultURL)
-        } catch {
-            throw ExitStatus.report(error)
-        }
-        guard !target.secure else {
-            StandardError.line("chat: error: bench speaks plain ws:// only; measure the server without TLS")
-            throw ExitCode.validationFailure
-        }
-        guard self.allowRemote || Self.isLoopback(target.host) else {
-            StandardError.line(
-                "chat: error: \(target.host) is not this machine; bench only loads loopback targets unless --allow-remote"
+        try await withExitStatus {
+            let (target, publishTarget) = try self.targets()
+            Self.raiseOpenFileLimit()
+            let plan = BenchPlan(
+                host: target.host,
+                port: target.port,
+                path: target.path,
+                subscribers: self.subscribers,
+                publishers: self.publishers,
+                rate: try self.parsedRate(),
+                size: self.size,
+                duration: self.duration,
+                rooms: self.rooms,
+                serverPID: self.serverPID,
+                publishTarget: publishTarget
             )
-            throw ExitCode.validationFailure
+            try self.report(try await self.measure(plan))
         }
-        var publishTarget: (host: String, port: Int)?
-        if let publishURL = self.publishURL {
-            let publish: ChatURL
-            do {
-                publish = try ChatURL(parsing: publishURL)
-            } catch {
-                throw ExitStatus.report(error)
-            }
-            guard !publish.secure, publish.path == target.path, self.allowRemote || Self.isLoopback(publish.host) else {
-                StandardError.line(
-                    "chat: error: --publish-url must be a ws:// URL on this machine with the same path as the URL"
-                )
-                throw ExitCode.validationFailure
-            }
-            publishTarget = (publish.host, publish.port)
-        }
-        Self.raiseOpenFileLimit()
-        let plan = BenchPlan(
-            host: target.host,
-            port: target.port,
-            path: target.path,
-            subscribers: self.subscribers,
-            publishers: self.publishers,
-            rate: try self.parsedRate(),
-            size: self.size,
-            duration: self.duration,
-            rooms: self.rooms,
-            serverPID: self.serverPID,
-            publishTarget: publishTarget
-        )
-        var progress: BenchRunner.Progress?
-        if isatty(STDERR_FILENO) == 1 {
-            progress = { line in StandardError.write("\r\u{1B}[K" + line) }
-        }
-        let result: BenchResult
-        do {
-            let runner = BenchRunner(plan: plan, progress: progress)
-            if let count = self.connectionsOnly {
-                result = try await runner.holdConnections(count)
-            } else {
-                result = try await runner.run()
-            }
-        } catch {
-            throw ExitStatus.report(error)
-        }
-        if progress != nil { StandardError.write("\r\u{1B}[K") }
+    }
+
+    /// Prints the result; a run that lost deliveries or connections exits 1.
+    private func report(_ result: BenchResult) throws {
         if self.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -170,6 +130,46 @@ struct Bench: AsyncParsableCommand {
             result.deliveriesLost > 0 || result.closedEarly > 0
             || (result.live.map { $0 < result.connections } ?? false)
         if incomplete { throw ExitCode.failure }
+    }
+
+    /// The server to load, and the one the publishers use if not the same: plain ws://, on this machine
+    /// unless --allow-remote.
+    private func targets() throws -> (target: ChatURL, publish: (host: String, port: Int)?) {
+        let target = try ChatURL(parsing: self.url ?? ConnectionOptions.defaultURL)
+        guard !target.secure else {
+            throw UsageError(description: "bench speaks plain ws:// only; measure the server without TLS")
+        }
+        guard self.allowRemote || Self.isLoopback(target.host) else {
+            throw UsageError(
+                description:
+                    "\(target.host) is not this machine; bench only loads loopback targets unless --allow-remote"
+            )
+        }
+        guard let publishURL = self.publishURL else { return (target, nil) }
+        let publish = try ChatURL(parsing: publishURL)
+        guard !publish.secure, publish.path == target.path, self.allowRemote || Self.isLoopback(publish.host) else {
+            throw UsageError(
+                description: "--publish-url must be a ws:// URL on this machine with the same path as the URL"
+            )
+        }
+        return (target, (publish.host, publish.port))
+    }
+
+    /// Runs the plan, with a progress line on stderr when it is a terminal.
+    private func measure(_ plan: BenchPlan) async throws -> BenchResult {
+        var progress: BenchRunner.Progress?
+        if isatty(STDERR_FILENO) == 1 {
+            progress = { line in StandardError.write("\r\u{1B}[K" + line) }
+        }
+        let runner = BenchRunner(plan: plan, progress: progress)
+        let result: BenchResult
+        if let count = self.connectionsOnly {
+            result = try await runner.holdConnections(count)
+        } else {
+            result = try await runner.run()
+        }
+        if progress != nil { StandardError.write("\r\u{1B}[K") }
+        return result
     }
 
     /// 127.0.0.0/8, ::1 and localhost.

@@ -36,7 +36,7 @@ enum ExitStatus {
             case .timedOut: return Self.timedOut
             case .connection(let cause): return Self.code(for: cause)
             }
-        case is TokenFile.Unreadable:
+        case is TokenFile.Unreadable, is UsageError:
             return ExitCode.validationFailure.rawValue
         case is MissedMessages:
             return Self.gap
@@ -50,9 +50,39 @@ enum ExitStatus {
     }
 }
 
+/// Runs a command's body: what it throws becomes one `chat: error: …` line on stderr and the exit code
+/// README documents; a reader of stdout that went away (`chat tail | head -n 1`) ends it quietly with 0;
+/// an `ExitCode` the body chose passes through.
+func withExitStatus(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch is StandardOutput.ReaderGone {
+        return
+    } catch let code as ExitCode {
+        throw code
+    } catch {
+        throw ExitStatus.report(error)
+    }
+}
+
+/// A usage mistake only the command can see (beyond what argument-parser checks): exit 64.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// `tail --strict` met a gap the server could not fill.
 struct MissedMessages: Error, CustomStringConvertible {
     var description: String
+
+    /// What `tail` and `join` say about messages after `since` that the server could not replay.
+    static func describe(since: UInt64, firstSeq: UInt64?, epochChanged: Bool) -> String {
+        if epochChanged {
+            return "the server restarted and lost its history: messages after seq \(since) may be missing"
+        }
+        let first = firstSeq.map { "\($0)" } ?? "?"
+        return
+            "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
+    }
 }
 
 extension StandardError {

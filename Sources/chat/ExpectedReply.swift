@@ -42,7 +42,7 @@ struct ExpectedReply {
                         return true
                     case .gap(let since, let firstSeq, let epochChanged):
                         StandardError.warn(
-                            Tail.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                            MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
                         )
                         return true
                     case .reconnecting(let attempt, let delay, let reason):

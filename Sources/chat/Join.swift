@@ -39,30 +39,22 @@ struct Join: AsyncParsableCommand {
 
     func run() async throws {
         let logger = bootstrapLogging(level: .critical, label: "chat.join")
-        let configuration: ClientConfiguration
-        do {
-            configuration = try self.connection.configuration(url: self.url)
-        } catch {
-            throw ExitStatus.report(error)
-        }
-        let outcome: JoinOutcome
-        if isatty(STDIN_FILENO) == 1 {
-            outcome = await InteractiveJoin(
-                configuration: configuration,
-                policy: self.reconnect.policy,
-                color: self.useColor,
-                logger: logger
-            ).run()
-        } else {
-            outcome = await PlainJoin(configuration: configuration, policy: self.reconnect.policy, logger: logger).run()
-        }
-        switch outcome {
-        case .finished:
-            return
-        case .exit(let code):
-            throw ExitCode(code)
-        case .failed(let error):
-            throw ExitStatus.report(error)
+        try await withExitStatus {
+            let configuration = try self.connection.configuration(url: self.url)
+            let outcome =
+                isatty(STDIN_FILENO) == 1
+                ? await InteractiveJoin(
+                    configuration: configuration,
+                    policy: self.reconnect.policy,
+                    color: self.useColor,
+                    logger: logger
+                ).run()
+                : await PlainJoin(configuration: configuration, policy: self.reconnect.policy, logger: logger).run()
+            switch outcome {
+            case .finished: return
+            case .exit(let code): throw ExitCode(code)
+            case .failed(let error): throw error
+            }
         }
     }
 

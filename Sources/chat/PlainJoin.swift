@@ -22,7 +22,7 @@ struct PlainJoin {
                             _ = shared.connected(welcome)
                         case .gap(let since, let firstSeq, let epochChanged):
                             StandardError.warn(
-                                Tail.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                                MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
                             )
                         case .reconnecting(let attempt, let delay, let reason):
                             StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)

@@ -102,32 +102,34 @@ struct Send: AsyncParsableCommand {
         }
     }
 
+    /// With --expect: the reply to wait for, from someone else than this run's own messages.
+    private func expectedReply(idPrefix: String) -> ExpectedReply? {
+        self.expect.map {
+            ExpectedReply(
+                pattern: $0,
+                format: TranscriptFormat(json: self.json, events: false),
+                ownIDPrefix: idPrefix + "-"
+            )
+        }
+    }
+
     func run() async throws {
         let logger = bootstrapLogging(level: .error, label: "chat.send")
-        let url = self.split.url
-        do {
-            let configuration = try self.connection.configuration(url: url)
+        try await withExitStatus {
+            let configuration = try self.connection.configuration(url: self.split.url)
             let started = ContinuousClock.now
             let idPrefix = RandomID.make(length: 8)
             let result = try await self.publish(configuration: configuration, idPrefix: idPrefix, logger: logger)
-            if let expect = self.expect {
-                // --timeout bounds the whole run: the wait gets what sending left of it.
-                let remaining = self.timeoutDuration.map { $0 - (ContinuousClock.now - started) }
-                let reply = ExpectedReply(
-                    pattern: expect,
-                    format: TranscriptFormat(json: self.json, events: false),
-                    ownIDPrefix: idPrefix + "-"
-                )
-                try await reply.wait(
-                    after: result,
-                    configuration: configuration,
-                    policy: self.reconnect.policy,
-                    timeout: remaining,
-                    logger: logger
-                )
-            }
-        } catch {
-            throw ExitStatus.report(error)
+            guard let reply = self.expectedReply(idPrefix: idPrefix) else { return }
+            // --timeout bounds the whole run: the wait gets what sending left of it.
+            let remaining = self.timeoutDuration.map { $0 - (ContinuousClock.now - started) }
+            try await reply.wait(
+                after: result,
+                configuration: configuration,
+                policy: self.reconnect.policy,
+                timeout: remaining,
+                logger: logger
+            )
         }
     }
 }

@@ -152,13 +152,27 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = bootstrapLogging(level: self.logLevel, label: "chat.serve", format: self.logFormat)
-        let logFormat = self.logFormat
-        let token: String?
-        do {
-            token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_SERVER_TOKEN")
-        } catch {
-            throw ExitStatus.report(error)
+        try await withExitStatus {
+            let configuration = try self.serverConfiguration()
+            let (store, cluster) = try await self.openStore(logger: logger)
+            let server = ChatServer(configuration: configuration, logger: logger, store: store, cluster: cluster) {
+                address in self.announce(address, tls: configuration.tls != nil, logger: logger)
+            }
+            // The cluster's pool first: a group stops its services last to first, so it outlives the server.
+            let services: [any Service] = (cluster.map { [$0.pool] } ?? []) + [server]
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            do {
+                try await group.run()
+                await store?.close()
+            } catch {
+                await store?.close()
+                throw error
+            }
         }
+    }
+
+    /// The server as the flags (and the token file) describe it.
+    private func serverConfiguration() throws -> ServerConfiguration {
         var configuration = ServerConfiguration(
             host: self.host,
             port: self.port,
@@ -174,54 +188,39 @@ struct Serve: AsyncParsableCommand {
         configuration.maxTotalBacklog = self.maxTotalBacklog.bytes
         configuration.echoPath = self.echoPath
         if let certificate = self.tlsCert, let key = self.tlsKey {
-            do {
-                configuration.tls = try ServerTLS.load(certificate: certificate, key: key)
-            } catch {
-                throw ExitStatus.report(error)
-            }
+            configuration.tls = try ServerTLS.load(certificate: certificate, key: key)
         }
-        configuration.token = token
+        configuration.token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_SERVER_TOKEN")
         configuration.allowedOrigins = self.allowOrigin
-        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        var store: MessageStore?
-        var cluster: ClusterStore?
+        return configuration
+    }
+
+    /// `--store` (or `$CHAT_STORE`): a SQLite file, or the PostgreSQL database of a cluster; neither
+    /// keeps everything in memory.
+    private func openStore(logger: Logger) async throws -> (MessageStore?, ClusterStore?) {
         let environment = ProcessInfo.processInfo.environment["CHAT_STORE"].flatMap { $0.isEmpty ? nil : $0 }
-        if let path = self.store ?? environment {
-            do {
-                if PostgresLocation.isDatabaseURL(path) {
-                    cluster = try await ClusterStore.open(
-                        PostgresLocation.parse(path),
-                        name: "\(self.host):\(self.port) pid \(ProcessInfo.processInfo.processIdentifier)",
-                        logger: logger
-                    )
-                } else {
-                    store = try await MessageStore.open(path: path, logger: logger)
-                }
-            } catch {
-                throw ExitStatus.report(error)
-            }
+        guard let path = self.store ?? environment else { return (nil, nil) }
+        guard PostgresLocation.isDatabaseURL(path) else {
+            return (try await MessageStore.open(path: path, logger: logger), nil)
         }
-        let scheme = configuration.tls == nil ? "ws" : "wss"
-        let server = ChatServer(configuration: configuration, logger: logger, store: store, cluster: cluster) {
-            address in
-            // The one line on stdout, flushed, so `--port 0` works for scripts that read it.
-            try? StandardOutput.writeLine("listening on \(scheme)://\(host):\(address.port ?? self.port)/ws")
-            let page = "\(scheme == "wss" ? "https" : "http")://\(host):\(address.port ?? self.port)/"
-            // Where to point a browser: for people a plain line, for log shippers one more JSON object.
-            switch logFormat {
-            case .text: StandardError.line("chat: open \(page) in a browser")
-            case .json: logger.notice("open in a browser", metadata: ["chat.url": "\(page)"])
-            }
-        }
-        // The cluster's pool first: a group stops its services last to first, so it outlives the server.
-        let services: [any Service] = (cluster.map { [$0.pool] } ?? []) + [server]
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        do {
-            try await group.run()
-            await store?.close()
-        } catch {
-            await store?.close()
-            throw ExitStatus.report(error)
+        let cluster = try await ClusterStore.open(
+            PostgresLocation.parse(path),
+            name: "\(self.host):\(self.port) pid \(ProcessInfo.processInfo.processIdentifier)",
+            logger: logger
+        )
+        return (nil, cluster)
+    }
+
+    /// The one line on stdout, flushed, so `--port 0` works for scripts that read it; and where to point
+    /// a browser: for people a plain line on stderr, for log shippers one more JSON object.
+    private func announce(_ address: SocketAddress, tls: Bool, logger: Logger) {
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let port = address.port ?? self.port
+        try? StandardOutput.writeLine("listening on \(tls ? "wss" : "ws")://\(host):\(port)/ws")
+        let page = "\(tls ? "https" : "http")://\(host):\(port)/"
+        switch self.logFormat {
+        case .text: StandardError.line("chat: open \(page) in a browser")
+        case .json: logger.notice("open in a browser", metadata: ["chat.url": "\(page)"])
         }
     }
 }

@@ -59,58 +59,12 @@ struct Tail: AsyncParsableCommand {
 
     func run() async throws {
         let logger = bootstrapLogging(level: .error, label: "chat.tail")
-        let format = TranscriptFormat(json: self.json, events: self.events, raw: self.raw)
-        do {
-            var configuration = try self.connection.configuration(url: self.url)
-            configuration.history = self.lines
-            configuration.since = self.since
-            let stateFile = self.stateFile.map(TailStateFile.init(path:))
-            if let saved = try stateFile?.load(), saved.room == configuration.url.room {
-                // Carry on where the last run stopped: everything after the last line it printed.
-                configuration.since = saved.seq
-                configuration.epoch = saved.epoch
-                configuration.history = nil
-            }
-            let (follow, policy, count, strict) = (configuration, self.reconnect.policy, self.count, self.strict)
-            try await StandardOutput.whileReaderPresent {
-                var printed = 0
-                var epoch = ""
-                try await ChatFollower.follow(follow, policy: policy, logger: logger) { event in
-                    switch event {
-                    case .connected(let welcome):
-                        epoch = welcome.epoch
-                        return true
-                    case .gap(let since, let firstSeq, let epochChanged):
-                        let message = Self.describeGap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
-                        if strict { throw MissedMessages(description: message) }
-                        StandardError.warn(message)
-                        return true
-                    case .reconnecting(let attempt, let delay, let reason):
-                        StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
-                        return true
-                    case .frame(let frame):
-                        guard let line = format.line(for: frame) else { return true }
-                        try StandardOutput.writeLine(line)
-                        guard case .message(let message) = frame else { return true }
-                        try stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
-                        printed += 1
-                        return count.map { printed < $0 } ?? true
-                    }
-                }
-            }
-        } catch is StandardOutput.ReaderGone {
-            return  // `chat tail | head -n 1`: the reader is done, and so are we.
-        } catch {
-            throw ExitStatus.report(error)
+        try await withExitStatus {
+            let session = try TailSession(
+                configuration: self.connection.configuration(url: self.url),
+                options: self
+            )
+            try await StandardOutput.whileReaderPresent { try await session.run(logger: logger) }
         }
-    }
-
-    static func describeGap(since: UInt64, firstSeq: UInt64?, epochChanged: Bool) -> String {
-        if epochChanged {
-            return "the server restarted and lost its history: messages after seq \(since) may be missing"
-        }
-        let first = firstSeq.map { "\($0)" } ?? "?"
-        return
-            "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
     }
 }

@@ -1,0 +1,59 @@
+import ChatCore
+import Logging
+
+/// One `chat tail` run: follows the room from where it should start (the state file's seq, else
+/// `--since`/`-n`), prints each message as a line, keeps the state file, and says what it could not
+/// replay — or stops there with `--strict`.
+struct TailSession {
+    private var configuration: ClientConfiguration
+    private let policy: ReconnectPolicy
+    private let format: TranscriptFormat
+    private let count: Int?
+    private let strict: Bool
+    private let stateFile: TailStateFile?
+
+    init(configuration: ClientConfiguration, options: Tail) throws {
+        self.configuration = configuration
+        self.configuration.history = options.lines
+        self.configuration.since = options.since
+        self.policy = options.reconnect.policy
+        self.format = TranscriptFormat(json: options.json, events: options.events, raw: options.raw)
+        self.count = options.count
+        self.strict = options.strict
+        self.stateFile = options.stateFile.map(TailStateFile.init(path:))
+        if let saved = try self.stateFile?.load(), saved.room == configuration.url.room {
+            // Carry on where the last run stopped: everything after the last line it printed.
+            self.configuration.since = saved.seq
+            self.configuration.epoch = saved.epoch
+            self.configuration.history = nil
+        }
+    }
+
+    /// Follows until `--count` messages were printed (or forever).
+    func run(logger: Logger) async throws {
+        var printed = 0
+        var epoch = ""
+        try await ChatFollower.follow(self.configuration, policy: self.policy, logger: logger) { event in
+            switch event {
+            case .connected(let welcome):
+                epoch = welcome.epoch
+                return true
+            case .gap(let since, let firstSeq, let epochChanged):
+                let message = MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                if self.strict { throw MissedMessages(description: message) }
+                StandardError.warn(message)
+                return true
+            case .reconnecting(let attempt, let delay, let reason):
+                StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
+                return true
+            case .frame(let frame):
+                guard let line = self.format.line(for: frame) else { return true }
+                try StandardOutput.writeLine(line)
+                guard case .message(let message) = frame else { return true }
+                try self.stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
+                printed += 1
+                return self.count.map { printed < $0 } ?? true
+            }
+        }
+    }
+}
