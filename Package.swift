@@ -42,6 +42,12 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The page is compiled into the binary (one file to install, works offline).
+            resources: [
+                .embedInCode("Web/Page/index.html"),
+                .embedInCode("Web/Page/app.css"),
+                .embedInCode("Web/Page/app.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(

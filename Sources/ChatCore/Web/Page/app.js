@@ -1,0 +1,204 @@
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const match = location.pathname.match(/^\/r\/([A-Za-z0-9._-]{1,64})\/?$/);
+  const room = match ? match[1] : "lobby";
+  const wsPath = room === "lobby" ? "/ws" : "/ws/" + room;
+  const state = { ws: null, seq: null, epoch: null, attempt: 0, since: 0, connectedAt: 0, me: null, ownIds: new Set(), members: new Map(), pending: new Map(), counter: 0 };
+  const prefix = Math.random().toString(36).slice(2, 10) + "-";
+  $("room").textContent = "# " + room;
+  document.title = room + " · chat";
+
+  function ask(label, initial) {
+    return new Promise((resolve) => {
+      $("ask-label").textContent = label;
+      $("ask-input").value = initial || "";
+      $("ask").showModal();
+      $("ask-form").onsubmit = () => resolve($("ask-input").value.trim());
+    });
+  }
+
+  function setStatus(kind, text) {
+    $("status").className = kind;
+    $("status-text").textContent = text;
+  }
+
+  function time(ts) {
+    const date = new Date(ts);
+    return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function add(node) {
+    const list = $("messages");
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    list.appendChild(node);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function line(className, parts) {
+    const item = document.createElement("li");
+    item.className = className;
+    for (const [cls, text] of parts) {
+      const span = document.createElement("span");
+      if (cls) span.className = cls;
+      span.textContent = text;
+      item.appendChild(span);
+    }
+    add(item);
+  }
+
+  function showMessage(m) {
+    const own = state.ownIds.has(m.uid);
+    if (m.text.startsWith("/me ")) {
+      line("event" + (own ? " own" : ""), [["time", time(m.ts)], [null, "* " + m.from + " " + m.text.slice(4)]]);
+    } else {
+      line(own ? "own" : "", [["time", time(m.ts)], ["name", m.from], ["text", m.text]]);
+    }
+  }
+
+  function renderMembers() {
+    const list = $("members");
+    list.replaceChildren();
+    for (const user of state.members.values()) {
+      const item = document.createElement("li");
+      item.textContent = user.name + (user.id === state.me ? " (you)" : "");
+      list.appendChild(item);
+    }
+  }
+
+  function delay(attempt) {
+    const ceiling = Math.min(20, 0.5 * Math.pow(2, attempt - 1));
+    return Math.random() * ceiling;
+  }
+
+  async function checkAccess(token) {
+    // A refused WebSocket tells the page nothing; /access answers 401 when the token is wrong.
+    try {
+      const query = token ? "?token=" + encodeURIComponent(token) : "";
+      const response = await fetch("/access" + query, { cache: "no-store" });
+      return response.status !== 401;
+    } catch (error) {
+      return true;
+    }
+  }
+
+  async function connect() {
+    const name = sessionStorage.getItem("chat.name") || localStorage.getItem("chat.name");
+    let token = sessionStorage.getItem("chat.token");
+    // Only when a connection never got as far as a welcome can a token be the reason.
+    if (!state.welcomed && !(await checkAccess(token))) {
+      token = await ask("This server needs a token", "");
+      sessionStorage.setItem("chat.token", token);
+      if (!(await checkAccess(token))) { setStatus("offline", "offline: the token was refused"); sessionStorage.removeItem("chat.token"); return; }
+    }
+    const query = new URLSearchParams();
+    query.set("name", name);
+    if (token) query.set("token", token);
+    if (state.seq === null) query.set("history", "50");
+    else { query.set("since", String(state.seq)); if (state.epoch) query.set("epoch", state.epoch); }
+    setStatus("connecting", "connecting");
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + wsPath + "?" + query);
+    state.ws = ws;
+    ws.onmessage = (event) => receive(JSON.parse(event.data));
+    ws.onclose = () => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      state.welcomed = false;
+      if (Date.now() - state.connectedAt > 60000) state.attempt = 0;
+      state.attempt += 1;
+      const wait = delay(state.attempt);
+      let left = Math.ceil(wait);
+      setStatus("reconnecting", "reconnecting in " + left + "s");
+      state.tick = setInterval(() => { left -= 1; if (left > 0) setStatus("reconnecting", "reconnecting in " + left + "s"); }, 1000);
+      state.timer = setTimeout(() => { clearInterval(state.tick); connect(); }, wait * 1000);
+    };
+  }
+
+  function receive(frame) {
+    switch (frame.type) {
+      case "welcome":
+        state.welcomed = true;
+        state.connectedAt = Date.now();
+        state.me = frame.you.id;
+        state.ownIds.add(frame.you.id);
+        localStorage.setItem("chat.name", frame.you.name);
+        state.members = new Map(frame.users.map((u) => [u.id, u]));
+        renderMembers();
+        if (frame.recovered === false) {
+          // The server could not replay everything after our last seq: say so, then carry on live.
+          const sameEpoch = state.epoch === frame.epoch;
+          const missed = sameEpoch && frame.firstSeq ? frame.firstSeq - state.seq - 1 : 0;
+          line("gap", [[null, missed > 0 ? "── " + missed + " messages missed ──" : "── messages may be missing ──"]]);
+        }
+        if (state.seq === null || frame.recovered !== true) state.seq = frame.seq;
+        state.epoch = frame.epoch;
+        setStatus("connected", "connected as " + frame.you.name);
+        for (const [id, text] of state.pending) state.ws.send(JSON.stringify({ type: "message", id, text }));
+        break;
+      case "message":
+        state.seq = frame.seq;
+        showMessage(frame);
+        break;
+      case "ack":
+        state.pending.delete(frame.id);
+        break;
+      case "join":
+        state.members.set(frame.user.id, frame.user);
+        renderMembers();
+        line("event", [["time", time(frame.ts)], [null, "→ " + frame.user.name + " joined"]]);
+        break;
+      case "leave":
+        state.members.delete(frame.user.id);
+        renderMembers();
+        line("event", [["time", time(frame.ts)], [null, "← " + frame.user.name + " left"]]);
+        break;
+      case "nick":
+        state.members.set(frame.user.id, frame.user);
+        renderMembers();
+        line("event", [["time", time(frame.ts)], [null, frame.previousName + " is now " + frame.user.name]]);
+        break;
+      case "error":
+        line("event", [[null, "! " + frame.message]]);
+        if (frame.code === "rate_limited" && frame.id) setTimeout(() => {
+          for (const [id, text] of state.pending) if (state.ws) state.ws.send(JSON.stringify({ type: "message", id, text }));
+        }, (frame.retryAfter || 1) * 1000);
+        else if (frame.id) state.pending.delete(frame.id);
+        break;
+    }
+  }
+
+  function send() {
+    const box = $("text");
+    const text = box.value;
+    if (!text.trim()) return;
+    const id = prefix + (++state.counter);
+    state.pending.set(id, text);
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "message", id, text }));
+    box.value = "";
+  }
+
+  // The browser knows when the machine has no network at all: say so, and try again the moment it is back.
+  window.addEventListener("offline", () => { if (!state.ws || state.ws.readyState !== WebSocket.OPEN) setStatus("offline", "offline"); });
+  window.addEventListener("online", () => {
+    if (state.ws) return;
+    clearTimeout(state.timer);
+    clearInterval(state.tick);
+    state.attempt = 0;
+    connect();
+  });
+  $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+  $("text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+  });
+
+  (async () => {
+    const preset = params.get("name");
+    if (preset) sessionStorage.setItem("chat.name", preset);
+    if (!sessionStorage.getItem("chat.name") && !localStorage.getItem("chat.name")) {
+      const name = await ask("Your name", "");
+      localStorage.setItem("chat.name", name || "guest");
+    }
+    connect();
+  })();
+})();
