@@ -57,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "ChatTerminal",
-            dependencies: ["ChatCore", "CLibEdit"],
+            dependencies: ["ChatCore", "CLibEdit", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatTerminalTests",
-            dependencies: ["ChatTerminal", "ChatCore"],
+            dependencies: ["ChatTerminal", "ChatCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ChatCore
+import ChatTerminal
 import Logging
 
 /// `send --expect`: after sending, wait for someone else's message matching a pattern, and print it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatCore
+import ChatTerminal
 import Logging
 
 /// `chat send`: post messages and exit 0 only once the server acknowledged every one.

@@ -1,4 +1,5 @@
 import ChatCore
+import ChatTerminal
 import Logging
 
 /// One `chat tail` run: follows the room from where it should start (the state file's seq, else

@@ -1,4 +1,5 @@
 import ChatCore
+import ChatTerminal
 import Foundation
 import NIOCore
 import Testing

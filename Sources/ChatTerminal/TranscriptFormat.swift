@@ -1,3 +1,4 @@
+public import ChatCore
 import NIOCore
 
 /// How `tail` renders frames: `HH:MM:SS <name> text` lines, or the wire JSON objects.
