@@ -13,13 +13,12 @@ extension ServerConnection {
 
     /// Writes `frame` without flushing; true when the connection now needs a flush.
     func writeWithoutFlush(_ frame: ByteBuffer) -> Bool {
-        guard self.loop.value.machine.canSend, let writer = self.loop.value.writer,
-            let channel = self.loop.value.context?.channel
-        else { return false }
-        if self.loop.value.backlog.isEmpty && channel.isWritable {
+        let loop = self.loop
+        guard loop.machine.canSend, let writer = loop.writer, let channel = loop.context?.channel else { return false }
+        if loop.backlog.isEmpty && channel.isWritable {
             writer.write(NIOAny(frame), promise: nil)
-            defer { self.loop.value.needsFlush = true }
-            return !self.loop.value.needsFlush
+            defer { loop.needsFlush = true }
+            return !loop.needsFlush
         }
         // The socket is full: keep the frame, and count what it pins.
         self.keep(frame)
@@ -28,9 +27,10 @@ extension ServerConnection {
 
     /// Flushes what `writeWithoutFlush` wrote.
     func flushWrites() {
-        guard self.loop.value.needsFlush else { return }
-        self.loop.value.needsFlush = false
-        self.loop.value.writer?.flush()
+        let loop = self.loop
+        guard loop.needsFlush else { return }
+        loop.needsFlush = false
+        loop.writer?.flush()
     }
 
     // MARK: BacklogBudget.Member (any thread)
@@ -40,7 +40,7 @@ extension ServerConnection {
 
     func evictForBudget() {
         self.eventLoop.execute {
-            guard !self.loop.value.backlog.isEmpty else { return }
+            guard !self.loop.backlog.isEmpty else { return }
             self.evictSlowConsumer(reason: "the server's backlog budget is spent and this backlog is among the largest")
         }
     }
@@ -52,9 +52,9 @@ extension ServerConnection {
             self.socketStalled()
             return
         }
-        self.loop.value.stallTimer?.cancel()
-        self.loop.value.stallTimer = nil
-        self.loop.value.backlog.socketDrained()
+        self.loop.stallTimer?.cancel()
+        self.loop.stallTimer = nil
+        self.loop.backlog.socketDrained()
         self.publishBacklog()
         self.writeBacklog()
     }
@@ -62,16 +62,16 @@ extension ServerConnection {
     // MARK: The backlog
 
     func keep(_ frame: ByteBuffer) {
-        if self.loop.value.backlog.isEmpty { self.budget.list(self) }
+        if self.loop.backlog.isEmpty { self.budget.list(self) }
         let now = self.eventLoop.now
-        let appended = self.loop.value.backlog.append(frame, now: now, rules: self.settings.backlog)
+        let appended = self.loop.backlog.append(frame, now: now, rules: self.settings.backlog)
         self.publishBacklog()
         if appended == .fellBehind {
             self.logger.debug(
                 "client fell behind",
-                metadata: ["chat.backlog": "\(self.loop.value.backlog.pinnedBytes)"]
+                metadata: ["chat.backlog": "\(self.loop.backlog.pinnedBytes)"]
             )
-            self.loop.value.application?.onBehind(true)
+            self.loop.application?.onBehind(true)
             self.reviewBacklog()
         }
         self.budget.add(OutboundBacklog.cost(of: frame), now: now)
@@ -79,20 +79,20 @@ extension ServerConnection {
 
     /// Copies the backlog's figures where the budget reads them.
     private func publishBacklog() {
-        self.pinned.store(self.loop.value.backlog.pinnedBytes, ordering: .relaxed)
-        self.stalledSince.store(self.loop.value.backlog.stalledSince?.uptimeNanoseconds ?? .max, ordering: .relaxed)
+        self.pinned.store(self.loop.backlog.pinnedBytes, ordering: .relaxed)
+        self.stalledSince.store(self.loop.backlog.stalledSince?.uptimeNanoseconds ?? .max, ordering: .relaxed)
     }
 
     /// Closes the connection if its backlog rules say so, else looks again when they say.
     private func reviewBacklog() {
-        self.loop.value.backlogTimer?.cancel()
-        self.loop.value.backlogTimer = nil
-        switch self.loop.value.backlog.verdict(now: self.eventLoop.now, rules: self.settings.backlog) {
+        self.loop.backlogTimer?.cancel()
+        self.loop.backlogTimer = nil
+        switch self.loop.backlog.verdict(now: self.eventLoop.now, rules: self.settings.backlog) {
         case .evict(let reason):
             self.evictSlowConsumer(reason: reason)
         case .wait(let deadline?):
-            self.loop.value.backlogTimer = self.eventLoop.scheduleTask(deadline: deadline) {
-                self.loop.value.backlogTimer = nil
+            self.loop.backlogTimer = self.eventLoop.scheduleTask(deadline: deadline) {
+                self.loop.backlogTimer = nil
                 self.reviewBacklog()
             }
         case .wait(until: nil):
@@ -102,20 +102,20 @@ extension ServerConnection {
 
     /// Forgets every waiting frame (closing), releasing what they pinned.
     func dropBacklog() {
-        let wasBehind = self.loop.value.backlog.isBehind
-        let freed = self.loop.value.backlog.removeAll()
+        let wasBehind = self.loop.backlog.isBehind
+        let freed = self.loop.backlog.removeAll()
         guard freed > 0 || wasBehind else { return }
         self.publishBacklog()
         self.budget.release(freed)
         self.budget.unlist(self)
         // The room stops waiting for a member that is leaving (its leave says so too; either is enough).
-        if wasBehind { self.loop.value.application?.onBehind(false) }
+        if wasBehind { self.loop.application?.onBehind(false) }
     }
 
     private func writeBacklog() {
-        guard let channel = self.loop.value.context?.channel, let writer = self.loop.value.writer else { return }
+        guard let channel = self.loop.context?.channel, let writer = self.loop.writer else { return }
         var freed = 0
-        while channel.isWritable, let frame = self.loop.value.backlog.popFirst() {
+        while channel.isWritable, let frame = self.loop.backlog.popFirst() {
             freed += OutboundBacklog.cost(of: frame)
             writer.write(NIOAny(frame), promise: nil)
         }
@@ -123,10 +123,10 @@ extension ServerConnection {
         guard freed > 0 else { return }
         self.publishBacklog()
         self.budget.release(freed)
-        if self.loop.value.backlog.isEmpty { self.budget.unlist(self) }
-        if self.loop.value.backlog.caughtUp(rules: self.settings.backlog) {
+        if self.loop.backlog.isEmpty { self.budget.unlist(self) }
+        if self.loop.backlog.caughtUp(rules: self.settings.backlog) {
             self.logger.debug("client caught up")
-            self.loop.value.application?.onBehind(false)
+            self.loop.application?.onBehind(false)
         }
         self.reviewBacklog()
     }
@@ -134,14 +134,14 @@ extension ServerConnection {
     /// The socket stopped taking data: unless it takes some within `slowConsumerTimeout`, the client
     /// stopped reading. A reader that keeps reading, however slowly, makes the socket writable again.
     private func socketStalled() {
-        self.loop.value.backlog.socketStalled(now: self.eventLoop.now)
+        self.loop.backlog.socketStalled(now: self.eventLoop.now)
         self.publishBacklog()
-        if self.loop.value.backlog.isBehind { self.reviewBacklog() }
-        guard self.loop.value.stallTimer == nil else { return }
+        if self.loop.backlog.isBehind { self.reviewBacklog() }
+        guard self.loop.stallTimer == nil else { return }
         let timeout = self.settings.stallTimeout
-        self.loop.value.stallTimer = self.eventLoop.scheduleTask(in: timeout) {
-            self.loop.value.stallTimer = nil
-            guard let channel = self.loop.value.context?.channel, !channel.isWritable else { return }
+        self.loop.stallTimer = self.eventLoop.scheduleTask(in: timeout) {
+            self.loop.stallTimer = nil
+            guard let channel = self.loop.context?.channel, !channel.isWritable else { return }
             self.evictSlowConsumer(
                 reason: "no progress for \(Duration.nanoseconds(timeout.nanoseconds).formattedSeconds)"
             )

@@ -27,8 +27,9 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
         var onBehind: @Sendable (_ behind: Bool) -> Void = { _ in }
     }
 
-    /// Everything that changes, touched only on the connection's event loop.
-    struct Loop {
+    /// Everything that changes, touched only on the connection's event loop. A class, so a method binds
+    /// it once (`let loop = self.loop`: one check that it runs on the loop) and reads its fields in place.
+    final class Loop {
         var machine: ConnectionStateMachine
         var context: ChannelHandlerContext?
         var writer: ChannelHandlerContext?
@@ -39,6 +40,10 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
         var pingTimer: Scheduled<Void>?
         var stallTimer: Scheduled<Void>?
         var needsFlush = false
+
+        init(machine: ConnectionStateMachine) {
+            self.machine = machine
+        }
     }
 
     let eventLoop: any EventLoop
@@ -54,7 +59,9 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
     // only by `publishBacklog()`.
     let pinned = Atomic<Int>(0)
     let stalledSince = Atomic<UInt64>(.max)
-    let loop: NIOLoopBoundBox<Loop>
+    private let bound: NIOLoopBound<Loop>
+    /// The connection's state; only on its event loop (checked).
+    var loop: Loop { self.bound.value }
 
     /// Made on `eventLoop`, where the upgrade adds it to the channel's pipeline.
     init(
@@ -71,12 +78,12 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
         self.serverLogger = logger
         self.budget = budget
         self.onSlowConsumer = onSlowConsumer
-        self.loop = NIOLoopBoundBox(Loop(machine: .server(maxHeldBytes: settings.maxEarlyBytes)), eventLoop: eventLoop)
+        self.bound = NIOLoopBound(Loop(machine: .server(maxHeldBytes: settings.maxEarlyBytes)), eventLoop: eventLoop)
     }
 
     var logger: Logger {
         var logger = self.serverLogger
-        logger[metadataKey: "chat.peer"] = Self.peer(self.loop.value.context?.channel)
+        logger[metadataKey: "chat.peer"] = Self.peer(self.loop.context?.channel)
         return logger
     }
 
@@ -93,38 +100,41 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
     }
 
     /// Starts the close handshake with `code`, after what is already queued (or instead of it).
+    /// On the loop it takes effect at once, so the rest of a read after a violation is discarded.
     func requestClose(_ code: WebSocketErrorCode, reason: String = "", dropPending: Bool = false) {
-        self.eventLoop.execute {
-            self.perform(self.loop.value.machine.closeRequested(code, reason: reason), dropPending: dropPending)
+        guard self.eventLoop.inEventLoop else {
+            self.eventLoop.execute { self.requestClose(code, reason: reason, dropPending: dropPending) }
+            return
         }
+        self.perform(self.loop.machine.closeRequested(code, reason: reason), dropPending: dropPending)
     }
 
     /// Starts serving the client's frames with `application` (those that arrived early first).
     func attach(_ application: Application) {
         self.eventLoop.execute {
-            switch self.loop.value.machine.attached() {
+            switch self.loop.machine.attached() {
             case .alreadyClosed(let sent):
                 application.onClosed(sent)
                 return
             case .drainHeld, .none:
-                self.loop.value.application = application
+                self.loop.application = application
             }
             // A welcome and replay larger than the socket can put it behind before it had an application.
-            if self.loop.value.backlog.isBehind { application.onBehind(true) }
+            if self.loop.backlog.isBehind { application.onBehind(true) }
             self.handleHeld()
         }
     }
 
     /// Stops handling the client's frames until `resumeReading()`: its room waits for a slow member. On the loop.
     func pauseReading() {
-        guard self.loop.value.machine.pauseReading() else { return }
-        try? self.loop.value.context?.channel.syncOptions?.setOption(.autoRead, value: false)
+        guard self.loop.machine.pauseReading() else { return }
+        try? self.loop.context?.channel.syncOptions?.setOption(.autoRead, value: false)
     }
 
     /// Handles the client's frames again (from any thread): first those that were held, then the socket's.
     func resumeReading() {
         self.eventLoop.execute {
-            self.loop.value.machine.resumeReading()
+            self.loop.machine.resumeReading()
             self.handleHeld()
         }
     }
@@ -132,16 +142,16 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
     /// Hands held frames to the application in order, until none is left or its room pauses us again;
     /// then reads on.
     private func handleHeld() {
-        while let frame = self.loop.value.machine.nextHeld() { self.deliver(frame) }
-        guard self.loop.value.machine.readsFreely else { return }
-        try? self.loop.value.context?.channel.syncOptions?.setOption(.autoRead, value: true)
+        while let frame = self.loop.machine.nextHeld() { self.deliver(frame) }
+        guard self.loop.machine.readsFreely else { return }
+        try? self.loop.context?.channel.syncOptions?.setOption(.autoRead, value: true)
     }
 
     // MARK: - Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.loop.value.context = context
-        self.loop.value.writer = try? context.pipeline.syncOperations.handler(type: WireWriter.self).context
+        self.loop.context = context
+        self.loop.writer = try? context.pipeline.syncOperations.handler(type: WireWriter.self).context
         self.schedulePing()
     }
 
@@ -150,22 +160,22 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let sent = self.loop.value.machine.channelClosed()
-        self.loop.value.pingTimer?.cancel()
-        self.loop.value.stallTimer?.cancel()
-        self.loop.value.backlogTimer?.cancel()
+        let sent = self.loop.machine.channelClosed()
+        self.loop.pingTimer?.cancel()
+        self.loop.stallTimer?.cancel()
+        self.loop.backlogTimer?.cancel()
         self.dropBacklog()
-        let application = self.loop.value.application
-        self.loop.value.application = nil
-        self.loop.value.context = nil
-        self.loop.value.writer = nil
+        let application = self.loop.application
+        self.loop.application = nil
+        self.loop.context = nil
+        self.loop.writer = nil
         application?.onClosed(sent)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is NIOWebSocketFrameAggregator.Error {
             self.logger.debug("fragmented message rejected", metadata: ["chat.error": "\(error)"])
-            self.perform(self.loop.value.machine.closeRequested(.messageTooLarge, reason: "message too large"))
+            self.perform(self.loop.machine.closeRequested(.messageTooLarge, reason: "message too large"))
             return
         }
         // Decoder errors were answered with a close frame by NIO's protocol error handler already.
@@ -177,23 +187,23 @@ final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Senda
         switch frame.opcode {
         case .text, .binary:
             // Else it is held (the machine keeps it), discarded after our close, or one too many (a close).
-            let action = self.loop.value.machine.receivedData(frame)
+            let action = self.loop.machine.receivedData(frame)
             if action == .deliver { self.deliver(frame) } else { self.perform(action) }
         case .ping:
-            guard self.loop.value.machine.receivedPing() == .sendPong else { return }
+            guard self.loop.machine.receivedPing() == .sendPong else { return }
             self.send(frame.unmaskedData, opcode: .pong)
         case .pong:
-            _ = self.loop.value.machine.receivedPong(frame.unmaskedData)
+            _ = self.loop.machine.receivedPong(frame.unmaskedData)
         case .connectionClose:
             var data = frame.unmaskedData
-            self.perform(self.loop.value.machine.receivedClose(code: data.readWebSocketErrorCode()))
+            self.perform(self.loop.machine.receivedClose(code: data.readWebSocketErrorCode()))
         default:
-            self.perform(self.loop.value.machine.closeRequested(.protocolError, reason: "unexpected opcode"))
+            self.perform(self.loop.machine.closeRequested(.protocolError, reason: "unexpected opcode"))
         }
     }
 
     private func deliver(_ frame: WebSocketFrame) {
-        let application = self.loop.value.application
+        let application = self.loop.application
         if frame.opcode == .text {
             application?.onText(frame.unmaskedData)
         } else if let onBinary = application?.onBinary {

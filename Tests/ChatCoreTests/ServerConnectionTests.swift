@@ -7,9 +7,10 @@ import Testing
 
 @testable import ChatCore
 
-/// Every timer of a server connection — pings and their deadline, a stalled socket, the close timeout —
-/// on an `EmbeddedEventLoop` whose clock moves only when the test says: no real time passes.
-struct ServerConnectionTimerTests {
+/// A server connection on an `EmbeddedEventLoop` whose clock moves only when the test says: every timer
+/// (pings and their deadline, a stalled socket, the close timeout) with no real time passing, and the
+/// order of what it does.
+struct ServerConnectionTests {
     /// Records the frames that reach the head of the pipeline.
     final class Wire: ChannelOutboundHandler, Sendable {
         typealias OutboundIn = ByteBuffer
@@ -61,12 +62,16 @@ struct ServerConnectionTimerTests {
             try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 
-        /// Attaches an application that records the texts it is handed.
+        /// Attaches an application that records the texts it is handed (and closes on `close`).
         func attach() -> Texts {
             let texts = Texts()
+            let connection = self.connection
             self.connection.attach(
                 ServerConnection.Application(
-                    onText: { payload in texts.all.withLock { $0.append(String(buffer: payload)) } },
+                    onText: { payload in
+                        texts.all.withLock { $0.append(String(buffer: payload)) }
+                        if String(buffer: payload) == "close" { connection.requestClose(.policyViolation) }
+                    },
                     onBinary: nil,
                     onClosed: { _ in }
                 )
@@ -211,6 +216,18 @@ struct ServerConnectionTimerTests {
         try flooding.frameFromClient(.text, ByteBuffer(string: "12345"))
         try flooding.frameFromClient(.text, ByteBuffer(string: "6789"))
         let close = try #require(flooding.wire.take().first)
+        #expect(close.opcode == 0x8 && Fixture.closeCode(close.payload) == 1008)
+    }
+
+    @Test func aCloseAskedForWhileHandlingAFrameDiscardsTheFramesAfterIt() throws {
+        let fixture = try Fixture(Self.configuration)
+        defer { _ = try? fixture.channel.finish() }
+        let texts = fixture.attach()
+        try fixture.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "close")))
+        try fixture.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "after")))
+        fixture.loop.run()
+        #expect(texts.all.withLock { $0 } == ["close"])
+        let close = try #require(fixture.wire.take().first)
         #expect(close.opcode == 0x8 && Fixture.closeCode(close.payload) == 1008)
     }
 }
