@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// A real PostgreSQL for the cluster's tests, started by `Scripts/postgres` in a temporary directory.

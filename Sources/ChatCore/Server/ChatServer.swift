@@ -102,7 +102,7 @@ public final class ChatServer: Service {
                 group.addTask { await cluster.run() }
                 // Clients are admitted once the node hears the cluster, so its first welcome is complete
                 // (a stop asked for meanwhile is not kept waiting for a database that does not answer).
-                try? await cancelWhenGracefulShutdown { await cluster.listening() }
+                await cancelWhenGracefulShutdown { await cluster.listening() }
             }
             let serverChannel = try await self.bind()
             guard let address = serverChannel.channel.localAddress else {
