@@ -30,6 +30,9 @@ extension ChatServer {
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
         let admission = cluster.map { _ in NIOLoopBound(ClusterAdmission(), eventLoop: channel.eventLoop) }
+        // What `shouldUpgrade` made of the request, for the pipeline it builds — or, refused, for the
+        // HTTP answer. A request that asked for no upgrade gets its route when it is answered.
+        let routed = NIOLoopBoundBox<Route?>(nil, eventLoop: channel.eventLoop)
         let decided = NIOLoopBoundBox<UpgradeDecision?>(nil, eventLoop: channel.eventLoop)
         // A connection that never completes its request head (idle, or trickling bytes) is closed.
         let handshakeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
@@ -38,8 +41,11 @@ extension ChatServer {
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgraded>(
             maxFrameSize: configuration.maxFrameBytes,
             shouldUpgrade: { channel, head in
+                let route = Route(head.uri, echoPath: configuration.echoPath)
+                routed.value = route
                 let decision = UpgradeDecision(
                     head,
+                    route: route,
                     configuration: configuration,
                     clusterHealthy: cluster?.isHealthy ?? true
                 )
@@ -107,7 +113,12 @@ extension ChatServer {
                     let asyncChannel = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel
                     )
-                    return Upgraded.http(asyncChannel, recorder.value.head, admission?.value.failed ?? false)
+                    return Upgraded.http(
+                        asyncChannel,
+                        recorder.value.head,
+                        routed.value,
+                        admission?.value.failed ?? false
+                    )
                 }
             }
         )

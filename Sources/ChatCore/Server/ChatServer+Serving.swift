@@ -10,6 +10,7 @@ extension ChatServer {
     func serveHTTP(
         _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
         head recordedHead: HTTPRequestHead?,
+        route: Route?,
         admissionFailed: Bool
     ) async throws {
         try await channel.executeThenClose { inbound, outbound in
@@ -26,8 +27,8 @@ extension ChatServer {
             guard let head else { return }
             let answer = HTTPResponder.response(
                 for: head,
+                route: route ?? Route(head.uri, echoPath: self.configuration.echoPath),
                 policy: self.configuration.accessPolicy,
-                echoPath: self.configuration.echoPath,
                 unhealthy: admissionFailed ? ClusterNode.unreachable : self.cluster?.unhealthiness
             ) {
                 let levels = self.hub.levels

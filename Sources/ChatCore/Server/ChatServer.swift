@@ -16,8 +16,9 @@ public final class ChatServer: Service {
         /// In a cluster, with the member the database admitted before the upgrade (`ClusterAdmission`).
         case websocket(any Channel, ServerConnection, ConnectRequest, (user: ChatUser, box: RoomHub.RoomBox)?)
         case echo(ServerConnection)
-        /// With whether a cluster node refused the upgrade for want of its database (503).
-        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?, Bool)
+        /// With the route a refused upgrade was given, and whether a cluster node refused it for want of
+        /// its database (503).
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?, Route?, Bool)
     }
 
     let configuration: ServerConfiguration
@@ -213,8 +214,8 @@ public final class ChatServer: Service {
                 await self.serveWebSocket(channel, connection: connection, request: request, claimed: claimed)
             case .echo(let connection):
                 self.serveEcho(connection)
-            case .http(let channel, let head, let admissionFailed):
-                try await self.serveHTTP(channel, head: head, admissionFailed: admissionFailed)
+            case .http(let channel, let head, let route, let admissionFailed):
+                try await self.serveHTTP(channel, head: head, route: route, admissionFailed: admissionFailed)
             }
         } catch {
             self.logger.debug("connection failed", metadata: ["chat.error": "\(error)"])

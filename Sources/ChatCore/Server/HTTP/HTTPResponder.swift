@@ -20,54 +20,37 @@ enum HTTPResponder {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
         + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-    /// The routes that are not WebSocket endpoints: all of them read-only.
-    private enum PlainRoute {
-        case page(Answer)
-        case metrics
-        case healthz
-        /// For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
-        case access
-        case favicon
-
-        init?(_ path: Substring) {
-            if let page = HTTPResponder.page(path) {
-                self = .page(page)
-                return
-            }
-            switch path {
-            case "/metrics": self = .metrics
-            case "/healthz": self = .healthz
-            case "/access": self = .access
-            case "/favicon.ico": self = .favicon
-            default: return nil
-            }
-        }
-    }
-
     /// The answer for a request that was not upgraded.
     /// - Parameters:
     ///   - head: The request.
+    ///   - route: Its route.
     ///   - policy: The token and origin rules of WebSocket endpoints.
-    ///   - echoPath: The raw echo endpoint's path, if the server has one.
     ///   - unhealthy: Why `/healthz` should answer 503 (a cluster node that cannot reach PostgreSQL), or nil.
-    ///   - metrics: Renders `/metrics` (only called for that path).
+    ///   - metrics: Renders `/metrics` (only called for that route).
     static func response(
         for head: HTTPRequestHead,
+        route: Route,
         policy: AccessPolicy,
-        echoPath: String?,
         unhealthy: String? = nil,
         metrics: () -> String
     ) -> Answer {
-        let (path, _) = ConnectRequest.split(head.uri)
-        guard let route = PlainRoute(path) else {
-            return Self.webSocketEndpoint(head, path: path, policy: policy, echoPath: echoPath, unhealthy: unhealthy)
+        let plain: Route.Plain
+        switch route {
+        case .plain(let route):
+            plain = route
+        case .echo:
+            return Self.webSocketEndpoint(head, parsed: nil, policy: policy, unhealthy: unhealthy)
+        case .chat(let parsed):
+            return Self.webSocketEndpoint(head, parsed: parsed, policy: policy, unhealthy: unhealthy)
+        case .notFound:
+            return Answer(status: .notFound, body: "not found; the chat endpoint is /ws or /ws/ROOM\n")
         }
         guard head.method == .GET || head.method == .HEAD else {
             return Answer(status: .methodNotAllowed, body: "use GET or HEAD\n", headers: [("Allow", "GET, HEAD")])
         }
-        switch route {
-        case .page(let page):
-            return page
+        switch plain {
+        case .page(let file):
+            return Self.page(file)
         case .metrics:
             return Answer(status: .ok, body: metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case .healthz:
@@ -82,18 +65,14 @@ enum HTTPResponder {
         }
     }
 
-    /// The page and its two files; nil for other paths.
-    private static func page(_ path: Substring) -> Answer? {
-        let content: (String, String)
-        if path == "/" || (path.hasPrefix("/r/") && RoomName.isValid(path.dropFirst(3))) {
-            content = (WebPage.html, "text/html; charset=utf-8")
-        } else if path == "/app.js" {
-            content = (WebPage.javascript, "text/javascript; charset=utf-8")
-        } else if path == "/app.css" {
-            content = (WebPage.css, "text/css; charset=utf-8")
-        } else {
-            return nil
-        }
+    /// The page or one of its two files.
+    private static func page(_ file: Route.PageFile) -> Answer {
+        let content: (String, String) =
+            switch file {
+            case .html: (WebPage.html, "text/html; charset=utf-8")
+            case .javascript: (WebPage.javascript, "text/javascript; charset=utf-8")
+            case .css: (WebPage.css, "text/css; charset=utf-8")
+            }
         return Answer(
             status: .ok,
             body: content.0,
@@ -107,18 +86,14 @@ enum HTTPResponder {
     }
 
     /// A chat or echo path that was not upgraded: why not, in the order a client can fix it.
+    /// - Parameter parsed: A chat endpoint's parameters, or why they are wrong; nil for the echo endpoint.
     private static func webSocketEndpoint(
         _ head: HTTPRequestHead,
-        path: Substring,
+        parsed: Result<ConnectRequest, ConnectRequest.Rejection>?,
         policy: AccessPolicy,
-        echoPath: String?,
         unhealthy: String?
     ) -> Answer {
-        let isEcho = echoPath.map { path == $0 } ?? false
-        let parsed = isEcho ? nil : ConnectRequest.parse(uri: head.uri)
-        if !isEcho, parsed == nil {
-            return Answer(status: .notFound, body: "not found; the chat endpoint is /ws or /ws/ROOM\n")
-        }
+        let isEcho = parsed == nil
         if let refusal = UpgradeRequirements.methodRefusal(for: head) { return Self.answer(refusal) }
         if case .failure(let rejection)? = parsed {
             return Answer(status: rejection.status, body: rejection.message + "\n")

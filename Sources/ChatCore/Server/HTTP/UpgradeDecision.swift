@@ -17,19 +17,19 @@ enum UpgradeDecision: Sendable {
     /// Only a real HTTP/1.1 GET handshake to a valid chat path with valid parameters (or the echo path),
     /// with the token and an allowed origin, upgrades; and a cluster node only while it reaches its
     /// database.
-    init(_ head: HTTPRequestHead, configuration: ServerConfiguration, clusterHealthy: Bool) {
+    init(_ head: HTTPRequestHead, route: Route, configuration: ServerConfiguration, clusterHealthy: Bool) {
         guard UpgradeRequirements.refusal(for: head) == nil else {
             self = .refuse
             return
         }
-        if let echoPath = configuration.echoPath, ConnectRequest.split(head.uri).path == echoPath {
+        switch route {
+        case .echo:
             let denied = configuration.accessPolicy.check(head, queryToken: ConnectRequest.queryToken(head.uri))
             self = denied == nil ? .echo : .refuse
-        } else if case .success(let request)? = ConnectRequest.parse(uri: head.uri),
-            configuration.accessPolicy.check(head, queryToken: request.token) == nil, clusterHealthy
-        {
+        case .chat(.success(let request))
+        where configuration.accessPolicy.check(head, queryToken: request.token) == nil && clusterHealthy:
             self = .chat(request)
-        } else {
+        default:
             self = .refuse
         }
     }
