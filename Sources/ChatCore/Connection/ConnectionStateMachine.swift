@@ -47,6 +47,11 @@ struct ConnectionStateMachine: Sendable {
     struct Held: Sendable {
         var frames = CircularBuffer<WebSocketFrame>(initialCapacity: 4)
         var bytes = 0
+
+        /// No frames: one shared buffer, so a connection allocates none until it holds a frame (10,000 idle
+        /// connections would each keep an empty one), and a state whose frames are taken out to change keeps
+        /// this meanwhile.
+        static let empty = Held()
     }
 
     /// How an open connection reads.
@@ -77,7 +82,7 @@ struct ConnectionStateMachine: Sendable {
 
     /// A server connection whose application is not attached yet.
     static func server(maxHeldBytes: Int) -> Self {
-        Self(state: .joining(early: Held(), ping: .idle(sent: 0)), maxHeldBytes: maxHeldBytes)
+        Self(state: .joining(early: .empty, ping: .idle(sent: 0)), maxHeldBytes: maxHeldBytes)
     }
 
     /// A client connection: open as soon as the upgrade is done (the welcome is just its first frame).
@@ -120,35 +125,53 @@ struct ConnectionStateMachine: Sendable {
         switch self.state {
         case .open(_, .flowing):
             return .deliver
-        case .joining(var early, let ping):
-            guard Self.hold(frame, in: &early, limit: self.maxHeldBytes) else {
-                return self.closeRequested(.policyViolation, reason: "too much data before the welcome")
-            }
-            self.state = .joining(early: early, ping: ping)
-            return .hold
-        case .open(let ping, .paused(var held)):
-            guard Self.hold(frame, in: &held, limit: self.maxHeldBytes) else {
-                return self.closeRequested(.policyViolation, reason: "too much data while the room waits")
-            }
-            self.state = .open(ping: ping, reading: .paused(held))
-            return .hold
-        case .open(let ping, .draining(var held)):
-            // Behind frames that wait, this one waits too: order is kept.
-            guard Self.hold(frame, in: &held, limit: self.maxHeldBytes) else {
-                return self.closeRequested(.policyViolation, reason: "too much data while the room waits")
-            }
-            self.state = .open(ping: ping, reading: .draining(held))
-            return .hold
+        case .joining, .open:
+            // Joining, paused, or behind frames that wait to be handed out: it waits too, so order is kept.
+            return self.hold(frame)
         case .closing, .closed:
             return .none
         }
     }
 
-    private static func hold(_ frame: WebSocketFrame, in held: inout Held, limit: Int) -> Bool {
+    /// Keeps `frame` after the frames already held, within `maxHeldBytes`; one too many closes with 1008.
+    private mutating func hold(_ frame: WebSocketFrame) -> Action {
+        let joining = if case .joining = self.state { true } else { false }
+        guard var held = self.takeHeld() else { return .none }
         held.bytes += frame.length
-        guard held.bytes <= limit else { return false }
+        guard held.bytes <= self.maxHeldBytes else {
+            let reason = joining ? "too much data before the welcome" : "too much data while the room waits"
+            return self.closeRequested(.policyViolation, reason: reason)
+        }
         held.frames.append(frame)
-        return true
+        self.putBack(held)
+        return .hold
+    }
+
+    /// The held frames, taken out of the state (which keeps none meanwhile), so that changing them copies
+    /// nothing; `putBack` returns them. Nil when the state holds no frames.
+    private mutating func takeHeld() -> Held? {
+        switch self.state {
+        case .joining(let early, let ping):
+            self.state = .joining(early: .empty, ping: ping)
+            return early
+        case .open(let ping, .paused(let held)):
+            self.state = .open(ping: ping, reading: .paused(.empty))
+            return held
+        case .open(let ping, .draining(let held)):
+            self.state = .open(ping: ping, reading: .draining(.empty))
+            return held
+        case .open(_, .flowing), .closing, .closed:
+            return nil
+        }
+    }
+
+    private mutating func putBack(_ held: Held) {
+        switch self.state {
+        case .joining(_, let ping): self.state = .joining(early: held, ping: ping)
+        case .open(let ping, .paused): self.state = .open(ping: ping, reading: .paused(held))
+        case .open(let ping, .draining): self.state = .open(ping: ping, reading: .draining(held))
+        case .open(_, .flowing), .closing, .closed: break
+        }
     }
 
     /// The application is there: what came early is handed to it first.
@@ -166,7 +189,7 @@ struct ConnectionStateMachine: Sendable {
 
     /// The next held frame to hand out while draining; nil once none is left or reading paused again.
     mutating func nextHeld() -> WebSocketFrame? {
-        guard case .open(let ping, .draining(var held)) = self.state else { return nil }
+        guard case .open(let ping, .draining) = self.state, var held = self.takeHeld() else { return nil }
         let frame = held.frames.popFirst()
         if let frame { held.bytes -= frame.length }
         self.state = .open(ping: ping, reading: held.frames.isEmpty ? .flowing : .draining(held))
@@ -177,7 +200,7 @@ struct ConnectionStateMachine: Sendable {
     mutating func pauseReading() -> Bool {
         switch self.state {
         case .open(let ping, .flowing):
-            self.state = .open(ping: ping, reading: .paused(Held()))
+            self.state = .open(ping: ping, reading: .paused(.empty))
             return true
         case .open(let ping, .draining(let held)):
             self.state = .open(ping: ping, reading: .paused(held))
