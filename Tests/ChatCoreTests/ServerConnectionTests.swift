@@ -80,6 +80,15 @@ struct ServerConnectionTests {
             return texts
         }
 
+        /// A joined client whose socket stops taking data with one frame for it: the frame waits.
+        func stallWithOneFrame() {
+            _ = self.attach()
+            self.channel.isWritable = false
+            self.channel.pipeline.fireChannelWritabilityChanged()
+            self.connection.send(ByteBuffer(string: "{}"))
+            self.loop.run()
+        }
+
         func advance(_ amount: TimeAmount) {
             self.loop.advanceTime(by: amount)
         }
@@ -136,11 +145,7 @@ struct ServerConnectionTests {
     @Test func aSocketThatTakesNothingForTheStallTimeoutIsClosedWith1008() throws {
         let fixture = try Fixture(Self.configuration)
         defer { _ = try? fixture.channel.finish() }
-        _ = fixture.attach()
-        fixture.channel.isWritable = false
-        fixture.channel.pipeline.fireChannelWritabilityChanged()
-        fixture.connection.send(ByteBuffer(string: "{}"))
-        fixture.loop.run()
+        fixture.stallWithOneFrame()
         fixture.advance(.seconds(19))
         #expect(fixture.wire.take().isEmpty, "the frame waits in the backlog")
         fixture.advance(.seconds(1))
@@ -155,11 +160,7 @@ struct ServerConnectionTests {
     @Test func aSocketThatTakesSomethingInTimeIsKept() throws {
         let fixture = try Fixture(Self.configuration)
         defer { _ = try? fixture.channel.finish() }
-        _ = fixture.attach()
-        fixture.channel.isWritable = false
-        fixture.channel.pipeline.fireChannelWritabilityChanged()
-        fixture.connection.send(ByteBuffer(string: "{}"))
-        fixture.loop.run()
+        fixture.stallWithOneFrame()
         fixture.advance(.seconds(19))
         fixture.channel.isWritable = true
         fixture.channel.pipeline.fireChannelWritabilityChanged()
