@@ -136,13 +136,7 @@ extension RoomHub {
 
     private func applyRename(_ user: ChatUser, in state: inout RoomBox.State) {
         guard let previousName = state.room.rename(id: user.id, toExactly: user.name) else { return }
-        let event = PresenceEvent(
-            room: state.room.name,
-            user: user,
-            previousName: previousName,
-            ts: Timestamp.now().rfc3339
-        )
-        state.broadcast(ServerFrame.nick(event).encode())
+        state.announceRename(of: user, from: previousName)
     }
 
     /// Makes room `name`'s members of other nodes those of `roster` (the database's, after notices may have

@@ -63,6 +63,17 @@ final class RoomHub: Sendable {
                 return self.paused.insert(id).inserted
             }
 
+            /// Tells every member that `user` was `previousName`.
+            func announceRename(of user: ChatUser, from previousName: String) {
+                let event = PresenceEvent(
+                    room: self.room.name,
+                    user: user,
+                    previousName: previousName,
+                    ts: Timestamp.now().rfc3339
+                )
+                self.broadcast(ServerFrame.nick(event).encode())
+            }
+
             /// Queues one encoded frame for every member.
             func broadcast(_ payload: ByteBuffer) {
                 guard !self.groups.isEmpty else { return }
@@ -282,13 +293,7 @@ final class RoomHub: Sendable {
     func rename(in box: RoomBox, userID: String, to name: String) {
         box.state.withLock { state in
             guard let (user, previousName) = state.room.rename(id: userID, to: name) else { return }
-            let event = PresenceEvent(
-                room: state.room.name,
-                user: user,
-                previousName: previousName,
-                ts: Timestamp.now().rfc3339
-            )
-            state.broadcast(ServerFrame.nick(event).encode())
+            state.announceRename(of: user, from: previousName)
         }
     }
 
