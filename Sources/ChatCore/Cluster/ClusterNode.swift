@@ -230,13 +230,19 @@ final class ClusterNode: Sendable {
     private func catchUp(_ room: String, toResume request: ConnectRequest) async throws {
         guard let since = request.since, request.epoch == nil || request.epoch == self.hub.epoch else { return }
         while let delivered = self.hub.deliveredSeq(room), delivered < since {
-            let messages = try await withDeadline(Self.callLimit) {
-                try await self.store.messages(room: room, after: delivered, limit: Self.fetchLimit)
-            }
-            self.hub.metrics.clusterCatchUps.increment()
             // Nothing more is committed: the seq was never given (the room's replay says so).
-            guard let last = self.hub.deliver(messages, in: room), last > delivered else { return }
+            guard try await self.readAndDeliver(room, after: delivered) > delivered else { return }
         }
+    }
+
+    /// Reads up to `fetchLimit` of room `name`'s committed messages after `delivered` and delivers them;
+    /// returns the last seq the room has delivered then.
+    private func readAndDeliver(_ name: String, after delivered: UInt64) async throws -> UInt64 {
+        let messages = try await withDeadline(Self.callLimit) {
+            try await self.store.messages(room: name, after: delivered, limit: Self.fetchLimit)
+        }
+        self.hub.metrics.clusterCatchUps.increment()
+        return self.hub.deliver(messages, in: name) ?? delivered
     }
 
     private func deliverCatchUps() async {
@@ -256,15 +262,10 @@ final class ClusterNode: Sendable {
                 }
                 if done { break }
                 do {
-                    let messages = try await withDeadline(Self.callLimit) {
-                        try await self.store.messages(room: name, after: delivered, limit: Self.fetchLimit)
-                    }
-                    self.hub.metrics.clusterCatchUps.increment()
-                    if messages.isEmpty {
+                    if try await self.readAndDeliver(name, after: delivered) == delivered {
                         // Wanted more than is committed (a seq from a rolled-back write): settle for what is.
                         self.state.withLock { $0.wanted[name] = delivered }
                     }
-                    self.hub.deliver(messages, in: name)
                 } catch {
                     self.logger.warning(
                         "cannot read committed messages; retrying",
