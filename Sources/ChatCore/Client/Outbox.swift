@@ -222,8 +222,11 @@ struct Outbox: Sendable {
             }
             self.sentThrough = item.number
         }
-        // A rename is done once sent: from then on it is the name asked for after a reconnect.
-        self.pending.removeAll { if case .nick(let number, _) = $0 { number <= self.sentThrough } else { false } }
+        // A rename is done once sent: from then on it is the name asked for after a reconnect. (Only then is
+        // the queue walked again: a batch of messages alone leaves it as it is.)
+        if frames.contains(where: { if case .nick = $0 { true } else { false } }) {
+            self.pending.removeAll { if case .nick(let number, _) = $0 { number <= self.sentThrough } else { false } }
+        }
         return frames.isEmpty ? .idle : .send(frames)
     }
 }
