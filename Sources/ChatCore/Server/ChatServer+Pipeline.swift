@@ -32,8 +32,7 @@ extension ChatServer {
         let admission = cluster.map { _ in NIOLoopBound(ClusterAdmission(), eventLoop: channel.eventLoop) }
         // What `shouldUpgrade` made of the request, for the pipeline it builds — or, refused, for the
         // HTTP answer. A request that asked for no upgrade gets its route when it is answered.
-        let routed = NIOLoopBoundBox<Route?>(nil, eventLoop: channel.eventLoop)
-        let decided = NIOLoopBoundBox<UpgradeDecision?>(nil, eventLoop: channel.eventLoop)
+        let decided = NIOLoopBoundBox<(route: Route, decision: UpgradeDecision)?>(nil, eventLoop: channel.eventLoop)
         // A connection that never completes its request head (idle, or trickling bytes) is closed.
         let handshakeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
             channel.close(promise: nil)
@@ -42,14 +41,13 @@ extension ChatServer {
             maxFrameSize: configuration.maxFrameBytes,
             shouldUpgrade: { channel, head in
                 let route = Route(head.uri, echoPath: configuration.echoPath)
-                routed.value = route
                 let decision = UpgradeDecision(
                     head,
                     route: route,
                     configuration: configuration,
                     clusterHealthy: cluster?.isHealthy ?? true
                 )
-                decided.value = decision
+                decided.value = (route, decision)
                 switch decision {
                 case .refuse:
                     return channel.eventLoop.makeSucceededFuture(nil)
@@ -93,7 +91,7 @@ extension ChatServer {
                         onSlowConsumer: { metrics.slowConsumersClosed.increment() }
                     )
                     try channel.pipeline.syncOperations.addHandler(connection)
-                    switch decided.value {
+                    switch decided.value?.decision {
                     case .chat(let request)?:
                         return Upgraded.websocket(channel, connection, request, admission?.value.take())
                     case .echo?:
@@ -116,7 +114,7 @@ extension ChatServer {
                     return Upgraded.http(
                         asyncChannel,
                         recorder.value.head,
-                        routed.value,
+                        decided.value?.route,
                         admission?.value.failed ?? false
                     )
                 }
