@@ -1,4 +1,6 @@
-public import ChatCore
+import ChatClient
+import ChatProtocol
+public import ChatTransport
 import Histogram
 public import NIOCore
 import NIOPosix

@@ -1,4 +1,4 @@
-import ChatCore
+import ChatTransport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import ChatCore
+import ChatProtocol
 
 /// The prompt of `chat join`: the connection state, the room and the name — the web chat's status
 /// indicator, in the terminal.

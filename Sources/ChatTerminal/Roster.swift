@@ -1,4 +1,4 @@
-public import ChatCore
+public import ChatProtocol
 
 /// Who is in the room, kept current from the welcome and the join/leave/nick events (for `/who` and Tab).
 public struct Roster: Sendable, Equatable {

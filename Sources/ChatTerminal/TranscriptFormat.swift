@@ -1,4 +1,4 @@
-public import ChatCore
+public import ChatProtocol
 import NIOCore
 
 /// How `tail` renders frames: `HH:MM:SS <name> text` lines, or the wire JSON objects.

@@ -1,4 +1,4 @@
-public import ChatCore
+public import ChatProtocol
 
 /// How `chat join` shows what happens in the room: `HH:MM:SS <name> text`, a stable colour per name,
 /// presence lines dimmed, `/me` as `* alice waves`, your own messages as `(alice)`.

@@ -1,4 +1,4 @@
-import ChatCore
+import ChatTransport
 
 /// A process's resident memory now and at its peak, in bytes (Linux `/proc/PID/status`: VmRSS, VmHWM).
 public struct ProcessMemory: Sendable {

@@ -1,4 +1,5 @@
-public import ChatCore
+import ChatClient
+public import ChatProtocol
 import Foundation
 public import NIOCore
 import NIOPosix

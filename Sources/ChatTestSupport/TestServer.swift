@@ -1,6 +1,9 @@
-public import ChatCore
+public import ChatClient
+public import ChatProtocol
+public import ChatServer
 public import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// A running in-process server, as the body of `withChatServer` sees it.
@@ -48,6 +51,14 @@ public func withChatServer<T: Sendable>(
     var configuration = configuration
     configuration.host = "127.0.0.1"
     configuration.port = 0
+    if configuration.metrics == nil {
+        // As `chat serve` does: a registry per server, so tests running side by side never mix numbers.
+        let registry = PrometheusCollectorRegistry()
+        configuration.metrics = .init(
+            factory: PrometheusMetricsFactory(registry: registry),
+            exposition: { registry.emitToString() }
+        )
+    }
     let (addresses, addressContinuation) = AsyncStream<SocketAddress>.makeStream()
     let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
         addressContinuation.yield(address)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatBench
-import ChatCore
+import ChatClient
+import ChatProtocol
 import Foundation
 
 /// `chat bench`: a load generator for chat servers (and any server that broadcasts text frames).

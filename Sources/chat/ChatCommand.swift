@@ -1,5 +1,5 @@
 import ArgumentParser
-import ChatCore
+import ChatProtocol
 
 /// `chat`: the root command.
 @main

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatBench
-import ChatCore
+import ChatClient
+import ChatProtocol
 
 /// The exit codes README.md documents (sysexits.h values where one fits).
 enum ExitStatus {

@@ -1,4 +1,5 @@
-import ChatCore
+import ChatClient
+import ChatProtocol
 import ChatTerminal
 import Foundation
 import Logging

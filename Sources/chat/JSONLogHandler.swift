@@ -1,5 +1,5 @@
 import ArgumentParser
-import ChatCore
+import ChatProtocol
 import Foundation
 import Logging
 import Synchronization

@@ -1,5 +1,4 @@
 import ArgumentParser
-import ChatCore
 import ChatTerminal
 import Foundation
 import Logging

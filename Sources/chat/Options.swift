@@ -1,5 +1,6 @@
 public import ArgumentParser
-import ChatCore
+import ChatClient
+import ChatProtocol
 import Foundation
 public import Logging
 

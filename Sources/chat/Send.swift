@@ -1,5 +1,6 @@
 import ArgumentParser
-import ChatCore
+import ChatClient
+import ChatProtocol
 import ChatTerminal
 import Logging
 

@@ -1,8 +1,10 @@
 import ArgumentParser
-import ChatCore
+import ChatProtocol
+import ChatServer
 import Foundation
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -192,6 +194,12 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.token = try TokenFile.token(path: self.tokenFile, variable: "CHAT_SERVER_TOKEN")
         configuration.allowedOrigins = self.allowOrigin
+        // A registry of this server's own, rendered at /metrics.
+        let registry = PrometheusCollectorRegistry()
+        configuration.metrics = .init(
+            factory: PrometheusMetricsFactory(registry: registry),
+            exposition: { registry.emitToString() }
+        )
         return configuration
     }
 

@@ -1,4 +1,3 @@
-import ChatCore
 import ChatTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
-import ChatCore
+import ChatClient
+import ChatProtocol
 import Logging
 
 let quietLogger = Logger(label: "chat.test", factory: { _ in SwiftLogNoOpLogHandler() })

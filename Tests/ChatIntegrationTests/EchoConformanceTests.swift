@@ -1,4 +1,5 @@
-import ChatCore
+import ChatProtocol
+import ChatServer
 import ChatTestSupport
 import Testing
 

@@ -1,6 +1,9 @@
-import ChatCore
+import ChatClient
+import ChatProtocol
+import ChatServer
 import ChatTestSupport
 import Foundation
+import MetricsTestKit
 import Testing
 
 /// `GET /metrics`: Prometheus text whose counters move when messages flow.
@@ -46,6 +49,24 @@ struct MetricsTests {
                     _ = bob
                 }
             }
+        }
+    }
+
+    /// A library user's own swift-metrics backend gets the counters; with no exposition `/metrics` is 404.
+    @Test func theServerRecordsIntoTheBackendItIsGiven() async throws {
+        let backend = TestMetrics()
+        var configuration = ServerConfiguration()
+        configuration.metrics = .init(factory: backend)
+        try await withChatServer(configuration, logger: testLogger) { server in
+            _ = try await ChatPublisher.publish(
+                Lines(["one", "two", "three"]),
+                configuration: server.client("carol"),
+                logger: testLogger
+            )
+            #expect(backend.counterTotal(label: "chat_messages_received_total") == 3)
+            #expect(backend.counterTotal(label: "chat_acks_total") == 3)
+            let response = try await ServerMetricsSample.rawResponse(port: server.port)
+            #expect(httpStatus(response) == 404)
         }
     }
 }

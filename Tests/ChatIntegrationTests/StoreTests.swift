@@ -1,4 +1,6 @@
-import ChatCore
+import ChatClient
+import ChatProtocol
+import ChatServer
 import ChatTestSupport
 import Foundation
 import Testing

@@ -1,7 +1,9 @@
+import ChatClient
+import ChatProtocol
 import ChatTestSupport
 import Testing
 
-@testable import ChatCore
+@testable import ChatServer
 
 /// The browser page: served from the binary, with headers that keep network text inert.
 @Suite(.timeLimit(.minutes(1)))

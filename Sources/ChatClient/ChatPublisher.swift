@@ -1,0 +1,235 @@
+public import ChatProtocol
+public import ChatTransport
+public import Logging
+public import NIOCore
+import NIOPosix
+
+/// Sends a stream of messages and returns once the server acknowledged every one, across reconnects.
+public enum ChatPublisher {
+    /// Reports from a publish run, for the user.
+    public enum Progress: Sendable {
+        /// The connection is lost; the next attempt comes after `delay`.
+        case reconnecting(attempt: Int, delay: Duration, reason: String)
+    }
+
+    /// What a completed run delivered.
+    public struct Result: Sendable {
+        /// How many messages the server acknowledged: all of them.
+        public var delivered: Int
+        /// The highest seq among them, nil when there were none.
+        public var lastSeq: UInt64?
+        /// The epoch of the connection that acknowledged the last of them.
+        public var epoch: String?
+    }
+
+    /// How a run sends: its window, pacing, retries and bound.
+    public struct Options: Sendable {
+        /// How a lost connection is made again.
+        public var policy: ReconnectPolicy
+        /// The bound on the whole run.
+        public var timeout: Duration?
+        /// The most messages unacknowledged at a time.
+        public var window: Int
+        /// The most bytes of messages unacknowledged at a time.
+        public var windowBytes: Int
+        /// The ids are `<idPrefix>-1`, `<idPrefix>-2`, …
+        public var idPrefix: String
+        /// Whether sends keep under the server's announced rate limit.
+        public var pacing: Bool
+        /// Told when the run reconnects.
+        public var progress: @Sendable (Progress) -> Void
+
+        public init(
+            policy: ReconnectPolicy = ReconnectPolicy(),
+            timeout: Duration? = nil,
+            window: Int = 1024,
+            windowBytes: Int = 1 << 20,
+            idPrefix: String = RandomID.make(length: 8),
+            pacing: Bool = true,
+            progress: @escaping @Sendable (Progress) -> Void = { _ in }
+        ) {
+            self.policy = policy
+            self.timeout = timeout
+            self.window = window
+            self.windowBytes = windowBytes
+            self.idPrefix = idPrefix
+            self.pacing = pacing
+            self.progress = progress
+        }
+    }
+
+    /// Sends every text of `texts` as a message with its own id and returns what was delivered —
+    /// all of it, or it throws `PublishError` saying how many.
+    ///
+    /// At most `window` messages and `windowBytes` bytes are unacknowledged at a time. The first connection
+    /// must succeed (a script wants to know at once); a connection lost later is made again under `policy`
+    /// and every unacknowledged message is resent in order with the same id, which the server
+    /// de-duplicates. `timeout` bounds the whole run. With `pacing` (the default) sends keep under the
+    /// server's announced rate limit; either way a message refused as rate limited is resent in order.
+    public static func publish<Texts: AsyncSequence & Sendable>(
+        _ texts: Texts,
+        configuration: ClientConfiguration,
+        options: Options = Options(),
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared
+    ) async throws -> Result where Texts.Element == String {
+        let outbox = OutboxDriver(
+            Outbox(
+                limits: Outbox.Limits(window: options.window, windowBytes: options.windowBytes, pacing: options.pacing),
+                idPrefix: options.idPrefix
+            )
+        )
+        let delivered: @Sendable () -> Int = { outbox.read { $0.acknowledged } }
+        do {
+            return try await withThrowingTaskGroup(of: Bool.self) { group in
+                // Input: one long-lived task, so the input sequence is never cancelled mid-run by a reconnect.
+                group.addTask {
+                    // The server's limit is known once the first welcome came.
+                    await outbox.wait { $0.maxMessageBytes != nil }
+                    try Task.checkCancellation()
+                    let maxBytes = outbox.read { $0.maxMessageBytes ?? 0 }
+                    var index = 0
+                    for try await text in texts {
+                        index += 1
+                        let size = text.utf8.count
+                        guard size <= maxBytes else {
+                            // Report an exact count: what was sent before this one is acknowledged first.
+                            await outbox.wait { $0.unacknowledged == 0 }
+                            throw PublishError(
+                                reason: .tooLarge(index: index, bytes: size, limit: maxBytes),
+                                delivered: delivered()
+                            )
+                        }
+                        await outbox.wait { $0.hasRoom(forBytes: size) }
+                        try Task.checkCancellation()
+                        outbox.update { $0.enqueue(text) }
+                    }
+                    outbox.update { $0.finishInput() }
+                    return false
+                }
+                group.addTask {
+                    try await Self.connectAndSend(
+                        outbox,
+                        configuration: configuration,
+                        options: options,
+                        logger: logger,
+                        eventLoopGroup: eventLoopGroup
+                    )
+                    return true
+                }
+                if let timeout = options.timeout {
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        throw PublishError(reason: .timedOut(timeout), delivered: delivered())
+                    }
+                }
+                while let done = try await group.next() {
+                    if done {
+                        group.cancelAll()
+                        break
+                    }
+                }
+                return outbox.read { Result(delivered: $0.acknowledged, lastSeq: $0.lastSeq, epoch: $0.epoch) }
+            }
+        } catch let error as PublishError {
+            throw error
+        } catch let error as ChatClientError where !outbox.read(\.connectedOnce) {
+            // Never connected: nothing was sent, and the connection error says it all.
+            throw error
+        } catch {
+            throw PublishError(reason: .connection(error), delivered: delivered())
+        }
+    }
+
+    /// Connects (again) until everything is acknowledged: each connection sends what is unacknowledged
+    /// first, in order.
+    private static func connectAndSend(
+        _ outbox: OutboxDriver,
+        configuration: ClientConfiguration,
+        options: Options,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup
+    ) async throws {
+        var configuration = configuration
+        var failedFirst = 0
+        var attempt = 0
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let started = ContinuousClock.now
+            do {
+                try await ChatClient.withSession(configuration, logger: logger, eventLoopGroup: eventLoopGroup) {
+                    session in
+                    let limits = session.welcome.limits
+                    outbox.update {
+                        $0.connected(
+                            rate: limits.rateLimit,
+                            burst: limits.burst,
+                            maxMessageBytes: limits.maxMessageBytes,
+                            epoch: session.welcome.epoch
+                        )
+                    }
+                    defer { outbox.update { $0.disconnected() } }
+                    try await Self.send(outbox, on: session)
+                }
+                return
+            } catch {
+                // The first connection fails fast (once every server was tried); later ones are retried
+                // while the policy allows.
+                guard outbox.read(\.connectedOnce) else {
+                    failedFirst += 1
+                    guard failedFirst < configuration.servers.count else { throw error }
+                    configuration.moveToNextServer()
+                    continue
+                }
+                let delay = try options.policy.nextAttempt(
+                    after: error,
+                    connectedFor: ContinuousClock.now - started,
+                    attempt: &attempt,
+                    using: &generator
+                )
+                options.progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
+                try await Task.sleep(for: delay)
+                configuration.moveToNextServer()
+            }
+        }
+    }
+
+    /// On one connection: the outbox's sends go out as it says, while acks and refusals come back, until
+    /// everything is acknowledged.
+    private static func send(_ outbox: OutboxDriver, on session: ChatSession) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await frame in session.events {
+                    switch frame {
+                    case .ack(let ack):
+                        outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
+                    case .error(let error):
+                        // An error about no message of ours (or about none at all) ends the run too.
+                        let refusal = error.id.map { id in
+                            outbox.update {
+                                $0.refused(
+                                    id,
+                                    rateLimited: error.code == ChatErrorCode.rateLimited,
+                                    retryAfter: .seconds(error.retryAfter ?? 1),
+                                    now: .now
+                                )
+                            }
+                        }
+                        switch refusal {
+                        case .resendLater?, .unknown?: continue
+                        case .rejected?, nil:
+                            throw PublishError(reason: .rejected(error), delivered: outbox.read(\.acknowledged))
+                        }
+                    default:
+                        continue
+                    }
+                }
+                throw ChatClientError.connectionLost("the connection ended")
+            }
+            // The sender finishing means everything was acknowledged; the reader only ends by failing.
+            group.addTask { try await outbox.send(on: session) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

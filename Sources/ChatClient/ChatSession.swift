@@ -1,0 +1,96 @@
+public import ChatProtocol
+public import ChatTransport
+import Foundation
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open chat connection: the server's welcome, the frames that follow, and a way to send.
+///
+/// Created by `ChatClient.withSession`, which also closes it.
+public final class ChatSession: Sendable {
+    /// The server's first frame: who this connection is and where the room stands.
+    public let welcome: Welcome
+    /// Everything the server sends after `welcome`, in order. It ends when the connection ends: normally
+    /// after this side closed, with a `ChatClientError` when the server closed or the connection was lost.
+    public let events: AsyncThrowingStream<ServerFrame, any Error>
+    private let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+    private let lifecycle: ClientLifecycle
+
+    init(
+        welcome: Welcome,
+        events: AsyncThrowingStream<ServerFrame, any Error>,
+        outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
+        lifecycle: ClientLifecycle
+    ) {
+        self.welcome = welcome
+        self.events = events
+        self.outbound = outbound
+        self.lifecycle = lifecycle
+    }
+
+    /// Sends a frame (a message or a nick change).
+    public func send(_ frame: ClientFrame) async throws {
+        try await Self.asConnectionLoss { try await self.outbound.write(Self.frame(frame)) }
+    }
+
+    /// Sends frames in order with one flush: many small messages, one system call.
+    public func send(contentsOf frames: [ClientFrame]) async throws {
+        try await Self.asConnectionLoss { try await self.outbound.write(contentsOf: frames.map(Self.frame)) }
+    }
+
+    /// A write that fails because the connection went away (closed channel, reset, broken pipe) is a lost
+    /// connection, which callers retry — not an unknown error that ends them.
+    private static func asConnectionLoss(_ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw ChatClientError.connectionLost(NetworkErrorText.describe(error))
+        }
+    }
+
+    private static func frame(_ frame: ClientFrame) -> WebSocketFrame {
+        var random = MaskKeyGenerator()
+        return WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &random), data: frame.encode())
+    }
+
+    /// Starts the close handshake (1000); the connection ends when the server answers.
+    func close() async {
+        guard case .sendClose(let code, _) = self.lifecycle.withMachine({ $0.closeRequested(.normalClosure) })
+        else { return }
+        var data = ByteBuffer()
+        data.write(webSocketErrorCode: code)
+        try? await self.outbound.write(
+            WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+        )
+    }
+}
+
+/// The connection's `ConnectionStateMachine`, shared by the session (which closes) and its reader
+/// (which answers pings and the server's close).
+final class ClientLifecycle: Sendable {
+    private let machine = Mutex(ConnectionStateMachine.client())
+
+    func withMachine<Result>(_ body: (inout ConnectionStateMachine) -> Result) -> Result {
+        self.machine.withLock { body(&$0) }
+    }
+}
+
+/// Masking keys from the C library's `arc4random` (a ChaCha20 generator in user space on glibc 2.36 and
+/// macOS): as unpredictable as RFC 6455 §5.3 asks, without the system call per frame that
+/// `SystemRandomNumberGenerator` makes on Linux.
+struct MaskKeyGenerator: RandomNumberGenerator {
+    mutating func next() -> UInt64 {
+        var value: UInt64 = 0
+        withUnsafeMutableBytes(of: &value) { arc4random_buf($0.baseAddress!, 8) }
+        return value
+    }
+}

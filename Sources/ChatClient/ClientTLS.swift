@@ -1,0 +1,31 @@
+public import ChatTransport
+import NIOSSL
+
+/// How a client checks a `wss://` server: against the system's trust store, plus a private CA
+/// (`--ca-file`), or not at all (`--insecure`).
+public struct ClientTLS: Sendable, Hashable {
+    /// A PEM file of extra CA certificates to trust.
+    public var caFile: String?
+    /// Skip verification entirely (the CLI warns on stderr).
+    public var insecure: Bool
+
+    public init(caFile: String? = nil, insecure: Bool = false) {
+        self.caFile = caFile
+        self.insecure = insecure
+    }
+
+    func context() throws(ChatClientError) -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile = self.caFile {
+            configuration.additionalTrustRoots = [.file(caFile)]
+        }
+        if self.insecure {
+            configuration.certificateVerification = .none
+        }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw .badOption("cannot use the CA file \(self.caFile ?? "?"): \(TLSErrorText.describe(error))")
+        }
+    }
+}

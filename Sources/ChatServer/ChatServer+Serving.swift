@@ -1,0 +1,157 @@
+import ChatProtocol
+import CoreMetrics
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import NIOWebSocket
+
+/// Serving a connection once its pipeline decided what it is: a chat member, an echo, or an HTTP answer.
+extension ChatServer {
+    func serveHTTP(
+        _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
+        head recordedHead: HTTPRequestHead?,
+        route: Route?,
+        admissionFailed: Bool
+    ) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            // A refused upgrade arrives without its head (see RequestHeadRecorder); others bring it inline.
+            var head = recordedHead
+            if head == nil {
+                for try await part in inbound {
+                    if case .head(let inlineHead) = part {
+                        head = inlineHead
+                        break
+                    }
+                }
+            }
+            guard let head else { return }
+            let metrics: (() -> String)? = self.hub.metrics.isExposed ? { self.renderMetrics() } : nil
+            let answer = HTTPResponder.response(
+                for: head,
+                route: route ?? Route(head.uri, echoPath: self.configuration.echoPath),
+                policy: self.configuration.accessPolicy,
+                unhealthy: admissionFailed ? ClusterNode.unreachable : self.cluster?.unhealthiness,
+                metrics: metrics
+            )
+            // Every response says `Connection: close`, so there is one request per connection.
+            try await HTTPResponder.write(answer, headOnly: head.method == .HEAD, to: outbound)
+        }
+    }
+
+    /// `/metrics`: the levels as they are now, then the backend's exposition.
+    private func renderMetrics() -> String {
+        let levels = self.hub.levels
+        return self.hub.metrics.render(
+            connections: self.channels.count,
+            rooms: levels.rooms,
+            historyMessages: levels.history,
+            backlogBytes: self.budget.usedBytes
+        )
+    }
+
+    /// For a resume older than the room's history: the messages the store still has, within
+    /// `maxReadBackBytes`. Empty without a store, when the history suffices, or when reading fails
+    /// (the client is then told it was not recovered, as without a store).
+    private func readBack(for request: ConnectRequest) async -> [Room.StoredMessage] {
+        guard let seqs = self.hub.missing(for: request) else { return [] }
+        let maxBytes = self.configuration.maxReadBackBytes
+        do {
+            if let cluster = self.cluster {
+                let room = request.room
+                return try await withDeadline(ClusterNode.callLimit) {
+                    try await cluster.store.messages(room: room, seqs: seqs, maxBytes: maxBytes)
+                }
+            }
+            guard let store = self.store else { return [] }
+            return try await store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
+        } catch {
+            let (name, reason) =
+                if let cluster = self.cluster {
+                    ("\(cluster.store.location)", ClusterStore.describe(error))
+                } else {
+                    (self.store?.path ?? "", MessageStore.describe(error))
+                }
+            self.logger.error(
+                "cannot read history back from the store",
+                metadata: ["chat.store": "\(name)", "chat.error": "\(reason)"]
+            )
+            return []
+        }
+    }
+
+    /// `--echo-path`: every message comes back verbatim — text as text (if it is UTF-8, else 1007),
+    /// binary as binary — with the same limits, pings and close handshake as a chat connection.
+    func serveEcho(_ connection: ServerConnection) {
+        connection.attach(
+            ServerConnection.Application(
+                onText: { payload in
+                    guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
+                        connection.requestClose(.dataInconsistentWithMessage, reason: "invalid UTF-8")
+                        return
+                    }
+                    connection.send(payload, opcode: .text)
+                },
+                onBinary: { payload in connection.send(payload, opcode: .binary) },
+                onClosed: { _ in }
+            )
+        )
+    }
+
+    /// Joins the client to its room and hands its frames to a session; the connection's handler does the
+    /// rest on its event loop, and leaves the room when the channel closes. No task waits per connection.
+    func serveWebSocket(
+        _ channel: any Channel,
+        connection: ServerConnection,
+        request: ConnectRequest,
+        claimed: (user: ChatUser, box: RoomHub.RoomBox)?
+    ) async {
+        self.hub.metrics.connectionsTotal.increment()
+        if self.cluster != nil, claimed == nil {
+            // Admission decides before the upgrade; an upgrade without a member is a bug, not a client's.
+            connection.requestClose(.unexpectedServerError, reason: "not admitted")
+            return
+        }
+        let earlier = await self.readBack(for: request)
+        let (user, box) = self.hub.join(connection, request: request, earlier: earlier, claimed: claimed)
+        let logger = self.logger
+        // Built when something is logged: an idle connection keeps no metadata of its own.
+        let metadata: @Sendable () -> Logger.Metadata = {
+            [
+                "chat.peer": ServerConnection.peer(channel),
+                "chat.room": "\(box.name)", "chat.user": "\(user.name)",
+            ]
+        }
+        logger.info("connection opened", metadata: metadata())
+        let started = ContinuousClock.now
+        let session = ServerSession(
+            hub: self.hub,
+            box: box,
+            userID: user.id,
+            connection: connection,
+            configuration: self.configuration,
+            cluster: self.cluster
+        )
+        let hub = self.hub
+        let cluster = self.cluster
+        connection.attach(
+            ServerConnection.Application(
+                onText: session.received,
+                onBinary: nil,
+                onClosed: { code in
+                    hub.leave(box, userID: user.id)
+                    cluster?.release(uid: user.id)
+                    let code = code.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
+                    logger.info(
+                        "connection closed",
+                        metadata: metadata().merging(
+                            ["chat.close_code": "\(code)", "chat.duration": "\(ContinuousClock.now - started)"]
+                        ) { $1 }
+                    )
+                },
+                // One capture, so no closure context of its own per connection.
+                onBehind: { behind in session.memberIsBehind(behind) }
+            )
+        )
+    }
+}

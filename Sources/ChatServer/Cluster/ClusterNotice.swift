@@ -1,0 +1,54 @@
+import ChatProtocol
+
+/// What one node tells the others on the `chat` channel — never a message's text, only where to look.
+///
+/// Fields are separated by newlines, which neither room names nor user names may contain, so nothing
+/// needs escaping; the longest payload (a nick) is a few hundred bytes, far under NOTIFY's 8000.
+enum ClusterNotice: Sendable, Equatable {
+    /// `room` has committed messages up to `lastSeq` (written by `node`).
+    case message(room: String, lastSeq: UInt64, node: Int32)
+    /// A member joined `room` on `node`.
+    case join(room: String, node: Int32, user: ChatUser)
+    /// A member left `room` (or its node died and another node removed it).
+    case leave(room: String, node: Int32, user: ChatUser)
+    /// A member of `room` changed its name.
+    case nick(room: String, node: Int32, user: ChatUser, previousName: String)
+
+    var payload: String {
+        switch self {
+        case .message(let room, let lastSeq, let node): ["m", "\(node)", "\(lastSeq)", room].joined(separator: "\n")
+        case .join(let room, let node, let user): ["j", "\(node)", room, user.id, user.name].joined(separator: "\n")
+        case .leave(let room, let node, let user): ["l", "\(node)", room, user.id, user.name].joined(separator: "\n")
+        case .nick(let room, let node, let user, let previous):
+            ["n", "\(node)", room, user.id, user.name, previous].joined(separator: "\n")
+        }
+    }
+
+    /// The notice in `payload`, or nil for one this version does not know.
+    init?(payload: String) {
+        let fields = payload.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count >= 4, let node = Int32(fields[1]) else { return nil }
+        switch (fields[0], fields.count) {
+        case ("m", 4):
+            guard let seq = UInt64(fields[2]) else { return nil }
+            self = .message(room: fields[3], lastSeq: seq, node: node)
+        case ("j", 5): self = .join(room: fields[2], node: node, user: ChatUser(id: fields[3], name: fields[4]))
+        case ("l", 5): self = .leave(room: fields[2], node: node, user: ChatUser(id: fields[3], name: fields[4]))
+        case ("n", 6):
+            self = .nick(
+                room: fields[2],
+                node: node,
+                user: ChatUser(id: fields[3], name: fields[4]),
+                previousName: fields[5]
+            )
+        default: return nil
+        }
+    }
+
+    /// The node the notice came from.
+    var node: Int32 {
+        switch self {
+        case .message(_, _, let node), .join(_, let node, _), .leave(_, let node, _), .nick(_, let node, _, _): node
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import ChatProtocol
+import Logging
+import PostgresNIO
+
+/// A message posted on this node, waiting for PostgreSQL to give it a seq.
+struct ClusterPost: Sendable {
+    var room: String
+    /// The client's id, or one the server made: every message has one, so a retried write finds it.
+    var id: String
+    var clientID: Bool
+    var from: String
+    var uid: String
+    var text: String
+    var ts: String
+}
+
+/// What one committed batch did.
+struct ClusterWrite: Sendable {
+    /// Each post's seq, in the batch's order: a new one, or the one its id already had.
+    var seqs: [UInt64]
+    /// The rows this transaction added, per room, in seq order.
+    var added: [String: [ChatMessage]]
+    /// Each room's last committed seq right after the commit.
+    var lastSeqs: [String: UInt64]
+}
+
+extension ClusterStore {
+    /// Gives `posts` their seqs and stores them in one transaction; when it returns they are committed.
+    ///
+    /// Each room's row is locked first (rooms in sorted order, so two nodes never deadlock), then the ids
+    /// already stored are looked up under that lock: a resend — to this node or any other, or a retry of
+    /// a batch whose commit was lost with its connection — gets the seq it has and is not stored twice.
+    func write(_ posts: [ClusterPost]) async throws -> ClusterWrite {
+        let byRoom = Dictionary(grouping: posts.indices, by: { posts[$0].room })
+        let logger = self.logger
+        let result = try await self.client.withTransaction(logger: logger) { connection in
+            var seqs = [UInt64](repeating: 0, count: posts.count)
+            var added: [String: [ChatMessage]] = [:]
+            var lastSeqs: [String: UInt64] = [:]
+            for room in byRoom.keys.sorted() {
+                let indices = byRoom[room] ?? []
+                var last: Int64 = 0
+                for try await value in try await connection.query(
+                    """
+                    INSERT INTO chat_rooms (name) VALUES (\(room))
+                    ON CONFLICT (name) DO UPDATE SET last_seq = chat_rooms.last_seq RETURNING last_seq
+                    """,
+                    logger: logger
+                ).decode(Int64.self) { last = value }
+                var known: [String: Int64] = [:]
+                let ids = indices.map { posts[$0].id }
+                for try await (id, seq) in try await connection.query(
+                    "SELECT id, seq FROM chat_messages WHERE room = \(room) AND id = ANY(\(ids))",
+                    logger: logger
+                ).decode((String, Int64).self) { known[id] = seq }
+                var rows: [ChatMessage] = []
+                var clientIDs: [Bool] = []
+                for index in indices {
+                    let post = posts[index]
+                    if let seq = known[post.id] {
+                        seqs[index] = UInt64(seq)
+                        continue
+                    }
+                    last += 1
+                    known[post.id] = last
+                    seqs[index] = UInt64(last)
+                    clientIDs.append(post.clientID)
+                    rows.append(
+                        ChatMessage(
+                            room: room,
+                            seq: UInt64(last),
+                            id: post.id,
+                            from: post.from,
+                            uid: post.uid,
+                            text: post.text,
+                            ts: post.ts
+                        )
+                    )
+                }
+                lastSeqs[room] = UInt64(last)
+                guard !rows.isEmpty else { continue }
+                try await connection.query(
+                    """
+                    INSERT INTO chat_messages (room, seq, id, client_id, sender, uid, body, ts)
+                    SELECT \(room), * FROM unnest(
+                        \(rows.map { Int64($0.seq) })::bigint[], \(rows.map(\.id))::text[],
+                        \(clientIDs)::boolean[],
+                        \(rows.map(\.from))::text[], \(rows.map(\.uid))::text[], \(rows.map(\.text))::text[],
+                        \(rows.map(\.ts))::text[]
+                    )
+                    """,
+                    logger: logger
+                )
+                try await connection.query(
+                    "UPDATE chat_rooms SET last_seq = \(last) WHERE name = \(room)",
+                    logger: logger
+                )
+                added[room] = rows
+            }
+            return ClusterWrite(seqs: seqs, added: added, lastSeqs: lastSeqs)
+        }
+        // The doorbell rings after the commit, in its own statement: a NOTIFY inside the transaction would
+        // serialise every node's commits through PostgreSQL's one notify lock.
+        let payloads = result.added.compactMap { room, rows in
+            rows.last.map { ClusterNotice.message(room: room, lastSeq: $0.seq, node: self.node).payload }
+        }
+        await self.notify(payloads)
+        return result
+    }
+
+    /// Sends notifications; a failure is only logged, because the listeners' poll finds what it missed.
+    func notify(_ payloads: [String]) async {
+        guard !payloads.isEmpty else { return }
+        do {
+            try await self.client.query(
+                "SELECT pg_notify(\(Self.channel), payload) FROM unnest(\(payloads)::text[]) AS payload"
+            )
+        } catch {
+            self.logger.warning(
+                "cannot notify the other nodes; they will find the change by polling",
+                metadata: ["chat.store": "\(self.location)", "chat.error": "\(Self.describe(error))"]
+            )
+        }
+    }
+
+    /// `room`'s committed messages after `after`, oldest first, at most `limit`.
+    func messages(room: String, after: UInt64, limit: Int) async throws -> [ChatMessage] {
+        let rows = try await self.client.query(
+            """
+            SELECT seq, id, sender, uid, body, ts FROM chat_messages
+            WHERE room = \(room) AND seq > \(Int64(after)) ORDER BY seq LIMIT \(limit)
+            """
+        )
+        var messages: [ChatMessage] = []
+        for try await (seq, id, from, uid, text, ts) in rows.decode(
+            (Int64, String, String, String, String, String).self
+        ) {
+            messages.append(ChatMessage(room: room, seq: UInt64(seq), id: id, from: from, uid: uid, text: text, ts: ts))
+        }
+        return messages
+    }
+
+    /// `room`'s last committed seq and its newest `limit` messages, oldest first.
+    func load(room: String, newest limit: Int) async throws -> (lastSeq: UInt64, messages: [ChatMessage]) {
+        let rows = try await self.client.query(
+            """
+            SELECT seq, id, sender, uid, body, ts FROM chat_messages
+            WHERE room = \(room) ORDER BY seq DESC LIMIT \(max(1, limit))
+            """
+        )
+        var messages: [ChatMessage] = []
+        for try await (seq, id, from, uid, text, ts) in rows.decode(
+            (Int64, String, String, String, String, String).self
+        ) {
+            messages.append(ChatMessage(room: room, seq: UInt64(seq), id: id, from: from, uid: uid, text: text, ts: ts))
+        }
+        messages.reverse()
+        let lastSeq = messages.last?.seq ?? 0
+        return (lastSeq, limit > 0 ? messages : [])
+    }
+
+    /// Reads back `room`'s messages with seqs in `seqs` for a resume, within `maxBytes` of frames.
+    func messages(room: String, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
+        var result: [Room.StoredMessage] = []
+        var bytes = 0
+        var after = seqs.lowerBound - 1
+        while after < seqs.upperBound {
+            let page = try await self.messages(room: room, after: after, limit: 1000)
+            for message in page where message.seq <= seqs.upperBound {
+                let frame = ServerFrame.message(message).encode()
+                bytes += frame.readableBytes
+                guard bytes <= maxBytes else { return result }
+                result.append(Room.StoredMessage(message: message, frame: frame))
+                after = message.seq
+            }
+            if page.count < 1000 || (page.last?.seq ?? 0) >= seqs.upperBound { break }
+        }
+        return result
+    }
+
+    /// The last committed seq of each of `rooms` that has any.
+    func lastSeqs(of rooms: [String]) async throws -> [String: UInt64] {
+        guard !rooms.isEmpty else { return [:] }
+        var result: [String: UInt64] = [:]
+        let rows = try await self.client.query("SELECT name, last_seq FROM chat_rooms WHERE name = ANY(\(rooms))")
+        for try await (name, seq) in rows.decode((String, Int64).self) { result[name] = UInt64(seq) }
+        return result
+    }
+}

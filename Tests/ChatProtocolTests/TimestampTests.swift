@@ -1,0 +1,33 @@
+import ChatProtocol
+import Testing
+
+struct TimestampTests {
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (1_764_079_385_123, "2025-11-25T14:03:05.123Z"),
+        (951_782_400_007, "2000-02-29T00:00:00.007Z"),
+        (-1, "1969-12-31T23:59:59.999Z"),
+    ])
+    func formatsAsRFC3339WithMilliseconds(_ millis: Int64, _ text: String) {
+        #expect(Timestamp(millisecondsSince1970: millis).rfc3339 == text)
+        #expect(Timestamp(rfc3339: text) == Timestamp(millisecondsSince1970: millis))
+    }
+
+    @Test func parsesOtherFractionLengths() {
+        #expect(Timestamp(rfc3339: "2025-11-25T14:03:05Z")?.millisecondsSince1970 == 1_764_079_385_000)
+        #expect(Timestamp(rfc3339: "2025-11-25T14:03:05.1Z")?.millisecondsSince1970 == 1_764_079_385_100)
+        #expect(Timestamp(rfc3339: "2025-11-25T14:03:05.123456Z")?.millisecondsSince1970 == 1_764_079_385_123)
+    }
+
+    @Test(arguments: [
+        "", "2025-11-25", "2025-11-25T14:03:05", "2025-13-25T14:03:05Z", "2025-11-25T14:03:05.Z",
+        "x025-11-25T14:03:05Z",
+    ])
+    func rejectsAnythingElse(_ text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func nowIsAfter2025() {
+        #expect(Timestamp.now() > Timestamp(rfc3339: "2025-01-01T00:00:00.000Z")!)
+    }
+}
