@@ -176,26 +176,4 @@ struct BadInputTests {
             #expect(httpStatus(health) == 200)
         }
     }
-
-    @Test func aConnectionThatNeverSendsARequestIsClosed() async throws {
-        try await withChatServer(ServerConfiguration(handshakeTimeout: .milliseconds(200))) { server in
-            // Nothing sent: the server must hang up on its own, with nothing to say.
-            let response = try await rawHTTPExchange(port: server.port, request: "")
-            #expect(response.isEmpty)
-        }
-    }
-
-    @Test func aClientThatStopsAnsweringPingsIsDropped() async throws {
-        try await withChatServer(ServerConfiguration(pingInterval: .milliseconds(300), pongTimeout: .milliseconds(300)))
-        { server in
-            try await withRawWebSocket(port: server.port, target: "/ws?name=mute") { mute in
-                // The raw client never answers pings: it sees them, then the server ends the connection.
-                var pings = 0
-                while let frame = try await mute.nextFrame() {
-                    if frame.opcode == .ping { pings += 1 }
-                }
-                #expect(pings >= 1)
-            }
-        }
-    }
 }
