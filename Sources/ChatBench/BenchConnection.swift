@@ -5,7 +5,7 @@ import NIOCore
 /// A load generator must not be the bottleneck, so this is not the engine's client: no frame objects, no
 /// JSON decode, no task per connection. Received frames are scanned for the marker (`BenchMarker`);
 /// a publisher also sends, either paced by a timer or keeping a window of messages in flight.
-final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
+final class BenchConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -93,7 +93,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         if self.handshaking {
             self.opened.fail(Failure.closedDuringHandshake)
         } else {
-            self.stats.closed += 1
+            self.stats.figures.closed += 1
         }
         self.context = nil
     }
@@ -182,7 +182,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
                     context: context
                 )
             case 0xA:
-                self.stats.pongs += 1
+                self.stats.figures.pongs += 1
             case 0x8:
                 context.close(promise: nil)
             default:
@@ -234,7 +234,10 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         let due = Int((now - self.startedAt) / self.interval) + 1
         if due > self.sent { self.send(due - self.sent, context: context) }
         let next = self.startedAt + UInt64(self.sent) * self.interval
-        self.timer = context.eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(next)) { self.tick() }
+        let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.timer = context.eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(next)) {
+            connection.value.tick()
+        }
     }
 
     private func topUp(context: ChannelHandlerContext) {

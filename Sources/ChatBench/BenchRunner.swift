@@ -42,7 +42,9 @@ public struct BenchRunner: Sendable {
     private final class Statistics: Sendable {
         let byLoop: [ObjectIdentifier: LoopStats]
         init(loops: [any EventLoop]) {
-            self.byLoop = Dictionary(uniqueKeysWithValues: loops.map { (ObjectIdentifier($0), LoopStats()) })
+            self.byLoop = Dictionary(
+                uniqueKeysWithValues: loops.map { (ObjectIdentifier($0), LoopStats(eventLoop: $0)) }
+            )
         }
         func stats(for loop: any EventLoop) -> LoopStats { self.byLoop[ObjectIdentifier(loop)]! }
         var received: Int { self.byLoop.values.reduce(0) { $0 + $1.received.load(ordering: .relaxed) } }

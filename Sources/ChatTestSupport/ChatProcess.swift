@@ -1,8 +1,7 @@
 public import Foundation
 
 /// The built `chat` binary, run as a child process with pipes — as users and scripts run it.
-public final class ChatProcess: @unchecked Sendable {
-    // @unchecked: `process` is only started and waited on; the line streams are thread-safe.
+public final class ChatProcess: Sendable {
 
     /// Where the binary is: $CHAT_BINARY, else next to the test bundle (where SwiftPM builds it).
     public static var binary: URL {
