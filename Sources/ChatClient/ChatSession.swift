@@ -1,5 +1,5 @@
 public import ChatProtocol
-public import ChatTransport
+import ChatTransport
 import Foundation
 import NIOCore
 import NIOWebSocket

@@ -11,7 +11,7 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
     /// The path up to and including `/ws`.
     public var basePath: String
     /// The room.
-    public var room: String
+    public var room: RoomName
     /// Query parameters of the URL that the client passes on as they are.
     public var extraQuery: String
 
@@ -77,11 +77,16 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         return urls
     }
 
-    /// The same endpoint in another room.
+    /// The same endpoint in another room, named by the user: an invalid name is an error.
     public func with(room: String) throws(ChatClientError) -> ChatURL {
-        guard RoomName.isValid(room) else {
+        guard let room = RoomName(room) else {
             throw .invalidURL(self.description, "invalid room '\(room)': use 1 to 64 of A-Z a-z 0-9 . _ -")
         }
+        return self.with(room: room)
+    }
+
+    /// The same endpoint in another room.
+    public func with(room: RoomName) -> ChatURL {
         var copy = self
         copy.room = room
         return copy
@@ -89,7 +94,7 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The request path: `/ws` for the lobby, `/ws/ROOM` otherwise.
     public var path: String {
-        self.room == RoomName.lobby ? self.basePath : self.basePath + "/" + self.room
+        self.room == RoomName.lobby ? self.basePath : self.basePath + "/" + self.room.rawValue
     }
 
     /// `host:port`, with brackets around an IPv6 address.
@@ -104,7 +109,7 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         return (text[..<mark], text[text.index(after: mark)...])
     }
 
-    private static func splitRoom(_ path: Substring, url: String) throws(ChatClientError) -> (String, String) {
+    private static func splitRoom(_ path: Substring, url: String) throws(ChatClientError) -> (String, RoomName) {
         var trimmed = path
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         if trimmed.isEmpty { return ("/ws", RoomName.lobby) }
@@ -115,9 +120,9 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
         let base = trimmed[..<slash]
         let room = trimmed[trimmed.index(after: slash)...]
         guard base.hasSuffix("/ws") else { throw .invalidURL(url, "expected the path /ws or /ws/ROOM") }
-        guard RoomName.isValid(room) else {
+        guard let name = RoomName(room) else {
             throw .invalidURL(url, "invalid room '\(room)': use 1 to 64 of A-Z a-z 0-9 . _ -")
         }
-        return (String(base), String(room))
+        return (String(base), name)
     }
 }

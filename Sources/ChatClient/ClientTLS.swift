@@ -1,4 +1,4 @@
-public import ChatTransport
+import ChatTransport
 import NIOSSL
 
 /// How a client checks a `wss://` server: against the system's trust store, plus a private CA

@@ -20,7 +20,7 @@ struct Outbox: Sendable {
 
     struct Message: Sendable, Equatable {
         var number: Int
-        var id: String
+        var id: MessageID
         var text: String
         /// What it takes of `windowBytes`: its size, or the whole window for one larger than that.
         var weight: Int
@@ -110,12 +110,12 @@ struct Outbox: Sendable {
 
     /// Adds a message; returns its id (`<prefix>-<n>`, n counting from 1).
     @discardableResult
-    mutating func enqueue(_ text: String) -> String {
+    mutating func enqueue(_ text: String) -> MessageID {
         self.numbered += 1
         let weight = self.weight(text.utf8.count)
         let message = Message(
             number: self.numbered,
-            id: "\(self.idPrefix)-\(self.numbered)",
+            id: MessageID("\(self.idPrefix)-\(self.numbered)"),
             text: text,
             weight: weight
         )
@@ -158,7 +158,7 @@ struct Outbox: Sendable {
 
     /// The server acknowledged `id` with `seq`; false for an id not waiting here (a repeated ack).
     @discardableResult
-    mutating func acknowledged(_ id: String, seq: UInt64) -> Bool {
+    mutating func acknowledged(_ id: MessageID, seq: UInt64) -> Bool {
         guard self.remove(id) != nil else { return false }
         self.acknowledged += 1
         self.lastSeq = max(self.lastSeq ?? 0, seq)
@@ -167,7 +167,7 @@ struct Outbox: Sendable {
 
     /// The server refused `id`: for now (`rateLimited`, again after `retryAfter` from `now`) or for good.
     mutating func refused(
-        _ id: String,
+        _ id: MessageID,
         rateLimited: Bool,
         retryAfter: Duration,
         now: ContinuousClock.Instant
@@ -184,7 +184,7 @@ struct Outbox: Sendable {
         return .resendLater
     }
 
-    private mutating func remove(_ id: String) -> Message? {
+    private mutating func remove(_ id: MessageID) -> Message? {
         guard
             let index = self.pending.firstIndex(where: {
                 if case .message(let message) = $0 { message.id == id } else { false }

@@ -1,4 +1,4 @@
-public import ChatProtocol
+import ChatProtocol
 
 /// When and how often a client reconnects after losing its connection.
 ///

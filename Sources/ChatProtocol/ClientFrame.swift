@@ -4,7 +4,7 @@ public import NIOCore
 /// Every frame a client sends to a server (PROTOCOL.md, "Client frames").
 public enum ClientFrame: Sendable, Hashable {
     /// Post `text` to the room; with an `id` the server answers with an `ack`.
-    case message(id: String?, text: String)
+    case message(id: MessageID?, text: String)
     /// Change this connection's name.
     case nick(name: String)
 
@@ -85,7 +85,7 @@ private struct RawClientFrame: Decodable {
 
     func validated() throws(ServerError) -> ClientFrame {
         func bad(_ message: String) -> ServerError {
-            ServerError(code: ChatErrorCode.badRequest, message: message, id: self.id)
+            ServerError(code: ChatErrorCode.badRequest, message: message, id: self.id.map(MessageID.init(rawValue:)))
         }
         guard let type = self.type else { throw bad("missing 'type'") }
         switch type {
@@ -98,7 +98,7 @@ private struct RawClientFrame: Decodable {
             }
             guard let text = self.text else { throw bad("a message needs 'text'") }
             guard !text.isEmpty else { throw bad("'text' is empty") }
-            return .message(id: self.id, text: text)
+            return .message(id: self.id.map(MessageID.init(rawValue:)), text: text)
         case "nick":
             guard let name = self.name else { throw bad("a nick needs 'name'") }
             return .nick(name: name)

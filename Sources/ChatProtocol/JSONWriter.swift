@@ -52,6 +52,20 @@ struct JSONWriter {
         if let value { self.field(key, value) }
     }
 
+    /// An identifier or a room name, as the string it is on the wire.
+    mutating func field(_ key: String, _ value: some RawRepresentable<String>) {
+        self.field(key, value.rawValue)
+    }
+
+    mutating func field(_ key: String, _ value: (some RawRepresentable<String>)?) {
+        self.field(key, value?.rawValue)
+    }
+
+    /// A timestamp, as RFC 3339.
+    mutating func field(_ key: String, _ value: Timestamp) {
+        self.field(key, value.rfc3339)
+    }
+
     mutating func field(_ key: String, _ value: UInt64) {
         self.key(key)
         self.buffer.writeString(String(value))

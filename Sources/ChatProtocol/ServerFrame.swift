@@ -95,14 +95,16 @@ extension ServerFrame {
         guard let object = FlatJSONObject.parse(bytes) else { return nil }
         switch object.string("type") {
         case "message":
-            guard let room = object.string("room"), let seq = object.integer("seq"), let id = object.string("id"),
-                let from = object.string("from"), let uid = object.string("uid"), let text = object.string("text"),
-                let ts = object.string("ts")
+            guard let room = object.string("room").flatMap(RoomName.init(rawValue:)), let seq = object.integer("seq"),
+                let id = object.string("id"), let from = object.string("from"), let uid = object.string("uid"),
+                let text = object.string("text"), let ts = object.string("ts").flatMap(Timestamp.init(rfc3339:))
             else { return nil }
-            return .message(ChatMessage(room: room, seq: seq, id: id, from: from, uid: uid, text: text, ts: ts))
+            return .message(
+                ChatMessage(room: room, seq: seq, id: MessageID(id), from: from, uid: UserID(uid), text: text, ts: ts)
+            )
         case "ack":
             guard let id = object.string("id"), let seq = object.integer("seq") else { return nil }
-            return .ack(Ack(id: id, seq: seq))
+            return .ack(Ack(id: MessageID(id), seq: seq))
         default:
             return nil
         }

@@ -99,6 +99,24 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     }
 }
 
+extension Timestamp: Codable {
+    /// Reads the RFC 3339 string the protocol writes.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let timestamp = Timestamp(rfc3339: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 UTC time: \(text)")
+        }
+        self = timestamp
+    }
+
+    /// Writes the RFC 3339 string.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(self.rfc3339)
+    }
+}
+
 extension Int64 {
     /// Division rounding towards negative infinity, so instants before 1970 format correctly.
     fileprivate func floorDivided(by divisor: Int64) -> (quotient: Int64, remainder: Int64) {

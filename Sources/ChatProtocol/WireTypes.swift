@@ -1,12 +1,12 @@
 /// A member of a room as the server names it: a stable id for this connection and a unique display name.
 public struct ChatUser: Sendable, Hashable, Codable {
     /// The server-assigned id of the connection, unique for the server's lifetime.
-    public var id: String
+    public var id: UserID
     /// The display name, unique in the room (case-insensitively).
     public var name: String
 
     /// Creates a user.
-    public init(id: String, name: String) {
+    public init(id: UserID, name: String) {
         self.id = id
         self.name = name
     }
@@ -15,22 +15,22 @@ public struct ChatUser: Sendable, Hashable, Codable {
 /// A chat message as every member of a room receives it.
 public struct ChatMessage: Sendable, Hashable, Codable {
     /// The room the message was posted in.
-    public var room: String
+    public var room: RoomName
     /// The room's sequence number of the message: strictly increasing within an epoch.
     public var seq: UInt64
     /// The message id: the sender's own id, or one the server made up when the sender gave none.
-    public var id: String
+    public var id: MessageID
     /// The sender's display name at the time of sending.
     public var from: String
     /// The sender's user id.
-    public var uid: String
+    public var uid: UserID
     /// The text, exactly as sent.
     public var text: String
-    /// When the server accepted the message, RFC 3339 UTC with milliseconds.
-    public var ts: String
+    /// When the server accepted the message (RFC 3339 UTC with milliseconds on the wire).
+    public var ts: Timestamp
 
     /// Creates a message.
-    public init(room: String, seq: UInt64, id: String, from: String, uid: String, text: String, ts: String) {
+    public init(room: RoomName, seq: UInt64, id: MessageID, from: String, uid: UserID, text: String, ts: Timestamp) {
         self.room = room
         self.seq = seq
         self.id = id
@@ -44,16 +44,16 @@ public struct ChatMessage: Sendable, Hashable, Codable {
 /// A join, leave or nick event: who entered, left or renamed.
 public struct PresenceEvent: Sendable, Hashable, Codable {
     /// The room the event happened in.
-    public var room: String
+    public var room: RoomName
     /// The user who joined, left or renamed (with the new name for `nick`).
     public var user: ChatUser
     /// For `nick`: the name the user had before.
     public var previousName: String?
-    /// When the event happened, RFC 3339 UTC with milliseconds.
-    public var ts: String
+    /// When the event happened (RFC 3339 UTC with milliseconds on the wire).
+    public var ts: Timestamp
 
     /// Creates a presence event.
-    public init(room: String, user: ChatUser, previousName: String? = nil, ts: String) {
+    public init(room: RoomName, user: ChatUser, previousName: String? = nil, ts: Timestamp) {
         self.room = room
         self.user = user
         self.previousName = previousName
@@ -87,7 +87,7 @@ public struct ServerLimits: Sendable, Hashable, Codable {
 /// The first frame of every connection: who you are, who is here and where the room's history stands.
 public struct Welcome: Sendable, Hashable, Codable {
     /// The room joined.
-    public var room: String
+    public var room: RoomName
     /// The user this connection is, with the name the server assigned (it may differ from the one asked for).
     public var you: ChatUser
     /// Everyone in the room, this connection included, in order of joining — in a large room (more members
@@ -108,7 +108,7 @@ public struct Welcome: Sendable, Hashable, Codable {
 
     /// Creates a welcome.
     public init(
-        room: String,
+        room: RoomName,
         you: ChatUser,
         users: [ChatUser],
         userCount: Int? = nil,
@@ -133,12 +133,12 @@ public struct Welcome: Sendable, Hashable, Codable {
 /// The server's acknowledgement of a client message that carried an id.
 public struct Ack: Sendable, Hashable, Codable {
     /// The client's message id.
-    public var id: String
+    public var id: MessageID
     /// The seq the message got.
     public var seq: UInt64
 
     /// Creates an ack.
-    public init(id: String, seq: UInt64) {
+    public init(id: MessageID, seq: UInt64) {
         self.id = id
         self.seq = seq
     }
@@ -151,12 +151,12 @@ public struct ServerError: Sendable, Hashable, Codable, Error, CustomStringConve
     /// A sentence for humans.
     public var message: String
     /// The id of the client message this is about, when it had one.
-    public var id: String?
+    public var id: MessageID?
     /// With `rate_limited`: seconds to wait before sending again.
     public var retryAfter: Double?
 
     /// Creates an error frame.
-    public init(code: String, message: String, id: String? = nil, retryAfter: Double? = nil) {
+    public init(code: String, message: String, id: MessageID? = nil, retryAfter: Double? = nil) {
         self.code = code
         self.message = message
         self.id = id

@@ -1,4 +1,4 @@
-import ChatProtocol
+public import ChatProtocol
 
 /// The prompt of `chat join`: the connection state, the room and the name — the web chat's status
 /// indicator, in the terminal.
@@ -12,13 +12,13 @@ public struct Prompt: Sendable, Equatable {
     }
 
     public var state: State
-    public var room: String
+    public var room: RoomName
     public var name: String
     /// Draw `●◌○` (else `* ~ -`): only when the terminal's locale is UTF-8.
     public var unicode: Bool
     public var color: Bool
 
-    public init(state: State = .connecting, room: String, name: String, unicode: Bool, color: Bool) {
+    public init(state: State = .connecting, room: RoomName, name: String, unicode: Bool, color: Bool) {
         self.state = state
         self.room = room
         self.name = name

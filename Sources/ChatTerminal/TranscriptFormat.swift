@@ -35,9 +35,7 @@ public struct TranscriptFormat: Sendable {
     }
 
     private static func text(for frame: ServerFrame, clean: (String) -> String) -> String? {
-        func clock(_ ts: String) -> String {
-            Timestamp(rfc3339: ts)?.localTimeOfDay ?? "--:--:--"
-        }
+        func clock(_ ts: Timestamp) -> String { ts.localTimeOfDay }
         switch frame {
         case .message(let message):
             return "\(clock(message.ts)) <\(clean(message.from))> \(clean(message.text))"

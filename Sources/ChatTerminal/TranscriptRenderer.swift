@@ -84,7 +84,5 @@ public struct TranscriptRenderer: Sendable {
         return palette[Int(hash % UInt32(palette.count))]
     }
 
-    private static func clock(_ ts: String) -> String {
-        Timestamp(rfc3339: ts)?.localTimeOfDay ?? "--:--:--"
-    }
+    private static func clock(_ ts: Timestamp) -> String { ts.localTimeOfDay }
 }

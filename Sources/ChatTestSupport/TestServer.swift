@@ -14,16 +14,15 @@ public struct TestServer: Sendable {
     public let shutdown: @Sendable () async -> Void
 
     /// The URL of `room` on this server.
-    public func url(room: String = RoomName.lobby) -> ChatURL {
+    public func url(room: RoomName = .lobby) -> ChatURL {
         // The URL is built from known-good parts, so parsing cannot fail.
-        let base = try! ChatURL(parsing: "ws://127.0.0.1:\(self.port)/ws")
-        return try! base.with(room: room)
+        try! ChatURL(parsing: "ws://127.0.0.1:\(self.port)/ws").with(room: room)
     }
 
     /// A client configuration for `room` as `name`.
     public func client(
         _ name: String?,
-        room: String = RoomName.lobby,
+        room: RoomName = .lobby,
         history: Int? = nil,
         since: UInt64? = nil
     )

@@ -6,8 +6,8 @@ public import NIOPosix
 /// NIO counts the machine's cores (or its cgroup quota) but not the process's CPU affinity, so under
 /// `taskset -c 0` it would start two loops that take turns on one core — milliseconds of scheduling
 /// latency for nothing.
-public enum UsableCores {
-    public static var count: Int {
+enum UsableCores {
+    static var count: Int {
         guard let allowed = Self.affinity, allowed > 0 else { return System.coreCount }
         return min(allowed, System.coreCount)
     }

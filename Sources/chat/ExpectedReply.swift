@@ -51,7 +51,7 @@ struct ExpectedReply {
                         StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
                         return true
                     case .frame(let frame):
-                        guard case .message(let message) = frame, !message.id.hasPrefix(ownIDPrefix),
+                        guard case .message(let message) = frame, !message.id.rawValue.hasPrefix(ownIDPrefix),
                             message.text.contains(regex), let line = format.line(for: frame)
                         else { return true }
                         try StandardOutput.writeLine(line)

@@ -9,7 +9,7 @@ final class JoinState: Sendable {
         var prompt: Prompt?
         var roster = Roster()
         /// This run's user ids, one per connection: messages from them are our own.
-        var ownIDs: Set<String> = []
+        var ownIDs: Set<UserID> = []
     }
 
     private let state: Mutex<State>

@@ -1,3 +1,4 @@
+import ChatProtocol
 import Foundation
 
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ import Darwin
 /// a `tail` killed at any moment leaves either the previous state or the new one, never half of one.
 struct TailStateFile {
     struct State: Codable, Equatable {
-        var room: String
+        var room: RoomName
         var epoch: String
         var seq: UInt64
     }

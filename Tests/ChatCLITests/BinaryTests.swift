@@ -35,8 +35,14 @@ struct BinaryTests {
         let messages = try lines.map { try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)) }
         #expect(messages.map(\.text) == ["a", "b"])
         #expect(messages.map(\.seq) == [1, 2])
-        #expect(messages.allSatisfy { $0.from == "bot" && $0.room == "lobby" && !$0.id.isEmpty && !$0.uid.isEmpty })
-        #expect(messages.allSatisfy { Timestamp(rfc3339: $0.ts) != nil })
+        #expect(
+            messages.allSatisfy {
+                $0.from == "bot" && $0.room == "lobby" && !$0.id.rawValue.isEmpty && !$0.uid.rawValue.isEmpty
+            }
+        )
+        // `ts` decoded as RFC 3339, and it is the server's clock of a moment ago.
+        let now = Timestamp.now().millisecondsSince1970
+        #expect(messages.allSatisfy { (now - 60_000...now).contains($0.ts.millisecondsSince1970) })
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(Set(object.keys) == ["type", "room", "seq", "id", "from", "uid", "text", "ts"])
@@ -81,15 +87,13 @@ struct BinaryTests {
     }
 
     @Test func sendToAClosedPortFailsAtOnceWithOneLine() async throws {
-        // Bind and release a port so nothing listens on it.
-        let serve = try await ServeProcess.start()
-        #expect(await serve.stop() == 0)
-        let send = try ChatProcess(["send", serve.url, "hi"])
-        #expect(await send.exitCode() == 69)
-        let errors = await ChatProcess.collect(send.stderr)
-        #expect(errors.count == 1)
-        #expect(errors.first?.hasPrefix("chat: error: cannot connect to 127.0.0.1:") == true)
-        #expect(errors.first?.hasSuffix(": connection refused") == true)
+        try await withRefusingPort { port in
+            let send = try ChatProcess(["send", "ws://127.0.0.1:\(port)/ws", "hi"])
+            #expect(await send.exitCode() == 69)
+            let errors = await ChatProcess.collect(send.stderr)
+            #expect(errors.count == 1)
+            #expect(errors.first == "chat: error: cannot connect to 127.0.0.1:\(port): connection refused")
+        }
     }
 
     @Test func aRefusedUpgradeIsOneLineAndExit69() async throws {
@@ -202,24 +206,24 @@ struct ReconnectTests {
     }
 
     @Test func tailWithoutAServerBacksOffAndGivesUpAfterMaxRetries() async throws {
-        // A port nobody listens on (bound once, then released).
-        let serve = try await ServeProcess.start()
-        #expect(await serve.stop() == 0)
-        let tail = try ChatProcess(["tail", serve.url, "--max-retries", "3"])
-        #expect(await tail.exitCode() == 69)
-        let errors = await ChatProcess.collect(tail.stderr)
-        #expect(errors.count == 4, "\(errors)")
-        for (index, line) in errors.prefix(3).enumerated() {
-            // Each attempt is reported with a delay no longer than its backoff ceiling (0.5 s, 1 s, 2 s).
-            let match = try #require(
-                line.wholeMatch(
-                    of: /chat: reconnecting in ([0-9.]+)s \(attempt (\d)\): cannot connect to .*: connection refused/
+        try await withRefusingPort { port in
+            let tail = try ChatProcess(["tail", "ws://127.0.0.1:\(port)/ws", "--max-retries", "3"])
+            #expect(await tail.exitCode() == 69)
+            let errors = await ChatProcess.collect(tail.stderr)
+            #expect(errors.count == 4, "\(errors)")
+            for (index, line) in errors.prefix(3).enumerated() {
+                // Each attempt is reported with a delay no longer than its backoff ceiling (0.5 s, 1 s, 2 s).
+                let match = try #require(
+                    line.wholeMatch(
+                        of:
+                            /chat: reconnecting in ([0-9.]+)s \(attempt (\d)\): cannot connect to .*: connection refused/
+                    )
                 )
-            )
-            #expect(Int(match.2) == index + 1)
-            #expect(try #require(Double(match.1)) <= [0.5, 1, 2][index])
+                #expect(Int(match.2) == index + 1)
+                #expect(try #require(Double(match.1)) <= [0.5, 1, 2][index])
+            }
+            #expect(errors.last?.hasPrefix("chat: error: cannot connect to ") == true)
         }
-        #expect(errors.last?.hasPrefix("chat: error: cannot connect to ") == true)
     }
 
     @Test func tailWithStrictExits3OnAGap() async throws {

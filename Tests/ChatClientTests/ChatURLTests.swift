@@ -18,7 +18,7 @@ struct ChatURLTests {
         #expect(url.host == host)
         #expect(url.port == port)
         #expect(url.basePath == base)
-        #expect(url.room == room)
+        #expect(url.room.rawValue == room)
     }
 
     @Test(arguments: [

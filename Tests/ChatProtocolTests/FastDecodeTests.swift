@@ -20,7 +20,15 @@ struct FastDecodeTests {
         "héllo ✓ 日本 😀", "\u{202E}rtl", "{\"type\":\"ack\"}", "\u{FEFF}bom", String(repeating: "x", count: 70_000),
     ])
     func ourOwnEncodingRoundTrips(_ text: String) throws {
-        let message = ChatMessage(room: "lobby", seq: 42, id: "s-1", from: "al ice", uid: "u-1", text: text, ts: "t")
+        let message = ChatMessage(
+            room: "lobby",
+            seq: 42,
+            id: "s-1",
+            from: "al ice",
+            uid: "u-1",
+            text: text,
+            ts: Timestamp(millisecondsSince1970: 1_764_000_000_123)
+        )
         let json = String(buffer: ServerFrame.message(message).encode())
         #expect(self.fast(json) == .message(message))
         #expect(try self.foundation(json) == .message(message))
@@ -29,8 +37,8 @@ struct FastDecodeTests {
     @Test(arguments: [
         #"{"type":"ack","id":"c-7","seq":18446744073709551615}"#,
         #" { "seq" : 3 , "type" : "ack" , "id" : "x" , "extra" : [1] } "#,
-        #"{"type":"message","room":"r","seq":1,"id":"i","from":"f","uid":"u","text":"\u00e9\ud83d\ude00\/\b\f","ts":"t","new":null}"#,
-        #"{"type":"message","room":"r","seq":0,"id":"i","from":"f","uid":"u","text":"a","ts":"t","flag":true,"n":false}"#,
+        #"{"type":"message","room":"r","seq":1,"id":"i","from":"f","uid":"u","text":"\u00e9\ud83d\ude00\/\b\f","ts":"2026-11-25T14:03:05.123Z","new":null}"#,
+        #"{"type":"message","room":"r","seq":0,"id":"i","from":"f","uid":"u","text":"a","ts":"2026-11-25T14:03:05.123Z","flag":true,"n":false}"#,
     ])
     func otherSpellingsAgreeWithJSONDecoder(_ json: String) throws {
         let decoded = try self.foundation(json)
@@ -54,6 +62,17 @@ struct FastDecodeTests {
     ])
     func anythingUnusualIsLeftToJSONDecoder(_ json: String) {
         #expect(self.fast(json) == nil)
+    }
+
+    /// The typed fields are checked on both paths: a time that is not RFC 3339 or a room that is not a
+    /// room name makes the frame undecodable, never a message with a made-up value.
+    @Test(arguments: [
+        #"{"type":"message","room":"r","seq":1,"id":"i","from":"f","uid":"u","text":"a","ts":"yesterday"}"#,
+        #"{"type":"message","room":"a b","seq":1,"id":"i","from":"f","uid":"u","text":"a","ts":"2026-11-25T14:03:05Z"}"#,
+    ])
+    func aMessageWithAnUnreadableTimeOrRoomIsRejectedByBoth(_ json: String) {
+        #expect(self.fast(json) == nil)
+        #expect(throws: DecodingError.self) { try self.foundation(json) }
     }
 
     @Test func invalidUTF8IsLeftToJSONDecoder() {

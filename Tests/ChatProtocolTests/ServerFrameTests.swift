@@ -36,12 +36,19 @@ struct ServerFrameTests {
                 from: "alice",
                 uid: "u-1",
                 text: "héllo \"quoted\" \\ back\nslash\t✓ 日本 \u{1}\u{1F600}",
-                ts: "2026-11-25T14:03:05.123Z"
+                ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
             )
         ),
-        .join(PresenceEvent(room: "lobby", user: user, ts: "2026-11-25T14:03:05.123Z")),
-        .leave(PresenceEvent(room: "lobby", user: user, ts: "2026-11-25T14:03:05.123Z")),
-        .nick(PresenceEvent(room: "lobby", user: user, previousName: "al", ts: "2026-11-25T14:03:05.123Z")),
+        .join(PresenceEvent(room: "lobby", user: user, ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!)),
+        .leave(PresenceEvent(room: "lobby", user: user, ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!)),
+        .nick(
+            PresenceEvent(
+                room: "lobby",
+                user: user,
+                previousName: "al",
+                ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
+            )
+        ),
         .ack(Ack(id: "c-1", seq: 42)),
         .error(ServerError(code: "too_large", message: "message is 70000 bytes; the limit is 65536", id: "c-9")),
         .error(ServerError(code: "bad_request", message: "malformed JSON")),

@@ -74,7 +74,15 @@ import Testing
         var room = Room(name: "lobby", historyLimit: 10)
         room.restore(lastSeq: 4, messages: [])
         let message = { (seq: UInt64) in
-            ChatMessage(room: "lobby", seq: seq, id: "m\(seq)", from: "a", uid: "u", text: "\(seq)", ts: "t")
+            ChatMessage(
+                room: "lobby",
+                seq: seq,
+                id: MessageID("m\(seq)"),
+                from: "a",
+                uid: "u",
+                text: "\(seq)",
+                ts: Timestamp(millisecondsSince1970: 1_764_000_000_123)
+            )
         }
         #expect(room.deliver(message(6)) == nil, "a gap is not filled by skipping")
         #expect(room.deliver(message(5))?.message.seq == 5)

@@ -1,6 +1,7 @@
 import ChatProtocol
-import ChatServer
 import Testing
+
+@testable import ChatServer
 
 /// A room whose server has a store: messages get their seq at once but are visible only once confirmed.
 struct RoomConfirmationTests {
@@ -88,7 +89,7 @@ struct RoomConfirmationTests {
                     from: "alice",
                     uid: "u-old",
                     text: "\(seq)",
-                    ts: self.now.rfc3339
+                    ts: self.now
                 ),
                 clientID: seq != 6
             )

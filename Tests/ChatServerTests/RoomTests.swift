@@ -1,8 +1,9 @@
 import ChatProtocol
-import ChatServer
 import Foundation
 import NIOCore
 import Testing
+
+@testable import ChatServer
 
 struct RoomTests {
     let now = Timestamp(millisecondsSince1970: 1_764_079_385_123)
@@ -70,7 +71,7 @@ struct RoomTests {
                     from: "alice",
                     uid: "u-1",
                     text: "one",
-                    ts: "2025-11-25T14:03:05.123Z"
+                    ts: Timestamp(rfc3339: "2025-11-25T14:03:05.123Z")!
                 )
         )
         #expect(second.message.seq == 2)
@@ -166,7 +167,7 @@ struct RoomTests {
         let alice = room.join(id: "u-1", requestedName: "alice")
         let first = try #require(room.post(from: alice, id: nil, text: "same", at: self.now).stored)
         let second = try #require(room.post(from: alice, id: nil, text: "same", at: self.now).stored)
-        #expect(first.message.id.hasPrefix("s-"))
+        #expect(first.message.id.rawValue.hasPrefix("s-"))
         #expect(first.message.id != second.message.id)
         #expect(room.lastSeq == 2)
     }

@@ -1,6 +1,7 @@
 import ChatProtocol
-import ChatServer
 import Testing
+
+@testable import ChatServer
 
 struct TokenBucketTests {
     let second: UInt64 = 1_000_000_000

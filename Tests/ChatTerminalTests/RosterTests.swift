@@ -3,7 +3,7 @@ import ChatTerminal
 import Testing
 
 struct RosterTests {
-    let ts = "2026-11-25T14:03:05.123Z"
+    let ts = Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
 
     @Test func followsJoinsLeavesAndNicks() {
         var roster = Roster()

@@ -13,11 +13,15 @@ struct TranscriptFormatTests {
             from: "bot",
             uid: "u-1",
             text: "build 41\npassed \u{1b}[31m",
-            ts: "2026-11-25T14:03:05.123Z"
+            ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
         )
     )
     let join = ServerFrame.join(
-        PresenceEvent(room: "lobby", user: ChatUser(id: "u-2", name: "eve"), ts: "2026-11-25T14:03:05.123Z")
+        PresenceEvent(
+            room: "lobby",
+            user: ChatUser(id: "u-2", name: "eve"),
+            ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
+        )
     )
 
     @Test func textLinesAreTimeNameAndSanitizedText() throws {
@@ -47,7 +51,7 @@ struct TranscriptFormatTests {
                 from: "m",
                 uid: "u",
                 text: "\u{1B}[2Jx",
-                ts: "2026-11-25T14:03:05.123Z"
+                ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
             )
         )
         let escaped = try #require(TranscriptFormat(json: false, events: false).line(for: hostile))

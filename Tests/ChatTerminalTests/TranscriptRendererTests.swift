@@ -4,13 +4,13 @@ import Testing
 
 struct TranscriptRendererTests {
     let plain = TranscriptRenderer(color: false, unicode: true)
-    let ts = "2026-11-25T14:03:05.123Z"
+    let ts = Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
 
     private func message(_ text: String, from name: String = "bob") -> ServerFrame {
         .message(ChatMessage(room: "lobby", seq: 1, id: "m-1", from: name, uid: "u-1", text: text, ts: self.ts))
     }
 
-    private var clock: String { Timestamp(rfc3339: self.ts)!.localTimeOfDay }
+    private var clock: String { self.ts.localTimeOfDay }
 
     @Test func messagesOwnMessagesAndActions() {
         #expect(self.plain.lines(for: self.message("hi"), isOwn: false) == ["\(self.clock) <bob> hi"])

@@ -28,25 +28,25 @@ final class ClusterNode: Sendable {
     /// What changes about the node while it runs.
     struct State {
         /// Rooms whose members here have not seen everything committed, and how far they should get.
-        var wanted: [String: UInt64] = [:]
+        var wanted: [RoomName: UInt64] = [:]
         /// Whether a room is queued for (or in) a catch-up, so it is queued once.
-        var queued: Set<String> = []
+        var queued: Set<RoomName> = []
         var listening = false
         var writeFailing = false
     }
 
     /// Presence changes written one after the other, so a member's rename and leave land in order.
     private enum PresenceChange: Sendable {
-        case release(uid: String)
-        case rename(RoomHub.RoomBox, uid: String, previous: String, requested: String)
+        case release(uid: UserID)
+        case rename(RoomHub.RoomBox, uid: UserID, previous: String, requested: String)
     }
 
     let store: ClusterStore
     let hub: RoomHub
     let logger: Logger
     let state = Mutex(State())
-    private let catchUps: AsyncStream<String>
-    private let catchUp: AsyncStream<String>.Continuation
+    private let catchUps: AsyncStream<RoomName>
+    private let catchUp: AsyncStream<RoomName>.Continuation
     private let firstListen: AsyncStream<Void>
     let listened: AsyncStream<Void>.Continuation
     private let presence: AsyncStream<PresenceChange>
@@ -149,7 +149,7 @@ final class ClusterNode: Sendable {
             let user = try await withDeadline(Self.callLimit) {
                 try await self.store.claim(
                     room: request.room,
-                    uid: RandomID.make(prefix: "u-"),
+                    uid: UserID(RandomID.make(prefix: "u-")),
                     requestedName: requestedName
                 )
             }
@@ -175,12 +175,12 @@ final class ClusterNode: Sendable {
     }
 
     /// Member `uid` left this node: the other nodes are told, in order with its renames.
-    func release(uid: String) {
+    func release(uid: UserID) {
         self.presenceChange.yield(.release(uid: uid))
     }
 
     /// Member `uid` asked for another name: the database makes it unique, then every node renames it.
-    func rename(in box: RoomHub.RoomBox, uid: String, to requested: String) {
+    func rename(in box: RoomHub.RoomBox, uid: UserID, to requested: String) {
         guard let current = box.state.withLock({ $0.room.members.first { $0.id == uid } }) else { return }
         self.presenceChange.yield(.rename(box, uid: uid, previous: current.name, requested: requested))
     }
@@ -217,7 +217,7 @@ final class ClusterNode: Sendable {
     // MARK: Catching up
 
     /// Room `name` has committed messages up to `seq`: read what this node has not delivered yet.
-    func want(_ name: String, through seq: UInt64) {
+    func want(_ name: RoomName, through seq: UInt64) {
         let queue = self.state.withLock { state -> Bool in
             state.wanted[name] = max(state.wanted[name] ?? 0, seq)
             return state.queued.insert(name).inserted
@@ -228,7 +228,7 @@ final class ClusterNode: Sendable {
     /// A client resuming from a seq this node has not delivered yet — it was on a node that had, and came
     /// here when that one went away — is admitted once this node has delivered through it: otherwise its
     /// resume would look like a seq from the future and be refused as a gap.
-    private func catchUp(_ room: String, toResume request: ConnectRequest) async throws {
+    private func catchUp(_ room: RoomName, toResume request: ConnectRequest) async throws {
         guard let since = request.since, request.epoch == nil || request.epoch == self.hub.epoch else { return }
         while let delivered = self.hub.deliveredSeq(room), delivered < since {
             // Nothing more is committed: the seq was never given (the room's replay says so).
@@ -238,7 +238,7 @@ final class ClusterNode: Sendable {
 
     /// Reads up to `fetchLimit` of room `name`'s committed messages after `delivered` and delivers them;
     /// returns the last seq the room has delivered then.
-    private func readAndDeliver(_ name: String, after delivered: UInt64) async throws -> UInt64 {
+    private func readAndDeliver(_ name: RoomName, after delivered: UInt64) async throws -> UInt64 {
         let messages = try await withDeadline(Self.callLimit) {
             try await self.store.messages(room: name, after: delivered, limit: Self.fetchLimit)
         }

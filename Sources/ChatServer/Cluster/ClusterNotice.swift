@@ -6,21 +6,24 @@ import ChatProtocol
 /// needs escaping; the longest payload (a nick) is a few hundred bytes, far under NOTIFY's 8000.
 enum ClusterNotice: Sendable, Equatable {
     /// `room` has committed messages up to `lastSeq` (written by `node`).
-    case message(room: String, lastSeq: UInt64, node: Int32)
+    case message(room: RoomName, lastSeq: UInt64, node: Int32)
     /// A member joined `room` on `node`.
-    case join(room: String, node: Int32, user: ChatUser)
+    case join(room: RoomName, node: Int32, user: ChatUser)
     /// A member left `room` (or its node died and another node removed it).
-    case leave(room: String, node: Int32, user: ChatUser)
+    case leave(room: RoomName, node: Int32, user: ChatUser)
     /// A member of `room` changed its name.
-    case nick(room: String, node: Int32, user: ChatUser, previousName: String)
+    case nick(room: RoomName, node: Int32, user: ChatUser, previousName: String)
 
     var payload: String {
         switch self {
-        case .message(let room, let lastSeq, let node): ["m", "\(node)", "\(lastSeq)", room].joined(separator: "\n")
-        case .join(let room, let node, let user): ["j", "\(node)", room, user.id, user.name].joined(separator: "\n")
-        case .leave(let room, let node, let user): ["l", "\(node)", room, user.id, user.name].joined(separator: "\n")
+        case .message(let room, let lastSeq, let node):
+            ["m", "\(node)", "\(lastSeq)", room.rawValue].joined(separator: "\n")
+        case .join(let room, let node, let user):
+            ["j", "\(node)", room.rawValue, user.id.rawValue, user.name].joined(separator: "\n")
+        case .leave(let room, let node, let user):
+            ["l", "\(node)", room.rawValue, user.id.rawValue, user.name].joined(separator: "\n")
         case .nick(let room, let node, let user, let previous):
-            ["n", "\(node)", room, user.id, user.name, previous].joined(separator: "\n")
+            ["n", "\(node)", room.rawValue, user.id.rawValue, user.name, previous].joined(separator: "\n")
         }
     }
 
@@ -30,17 +33,16 @@ enum ClusterNotice: Sendable, Equatable {
         guard fields.count >= 4, let node = Int32(fields[1]) else { return nil }
         switch (fields[0], fields.count) {
         case ("m", 4):
-            guard let seq = UInt64(fields[2]) else { return nil }
-            self = .message(room: fields[3], lastSeq: seq, node: node)
-        case ("j", 5): self = .join(room: fields[2], node: node, user: ChatUser(id: fields[3], name: fields[4]))
-        case ("l", 5): self = .leave(room: fields[2], node: node, user: ChatUser(id: fields[3], name: fields[4]))
-        case ("n", 6):
-            self = .nick(
-                room: fields[2],
-                node: node,
-                user: ChatUser(id: fields[3], name: fields[4]),
-                previousName: fields[5]
-            )
+            guard let seq = UInt64(fields[2]), let room = RoomName(fields[3]) else { return nil }
+            self = .message(room: room, lastSeq: seq, node: node)
+        case ("j", 5), ("l", 5), ("n", 6):
+            guard let room = RoomName(fields[2]) else { return nil }
+            let user = ChatUser(id: UserID(fields[3]), name: fields[4])
+            switch fields[0] {
+            case "j": self = .join(room: room, node: node, user: user)
+            case "l": self = .leave(room: room, node: node, user: user)
+            default: self = .nick(room: room, node: node, user: user, previousName: fields[5])
+            }
         default: return nil
         }
     }

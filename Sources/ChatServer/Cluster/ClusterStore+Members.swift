@@ -8,7 +8,7 @@ extension ClusterStore {
 
     /// Adds a member to `room` under `requestedName`, or `name-2`, … when someone on any node has it, and
     /// tells the other nodes.
-    func claim(room: String, uid: String, requestedName: String) async throws -> ChatUser {
+    func claim(room: RoomName, uid: UserID, requestedName: String) async throws -> ChatUser {
         for attempt in 0..<Self.claimAttempts {
             // The name asked for is tried as it is first: one statement, however many are in the room.
             // Only when it is taken are the room's names read, to choose the suffix.
@@ -22,7 +22,7 @@ extension ClusterStore {
             let rows = try await self.client.query(
                 """
                 INSERT INTO chat_members (uid, room, name, name_key, node)
-                VALUES (\(uid), \(room), \(name), \(name.lowercased()), \(self.node))
+                VALUES (\(uid.rawValue), \(room.rawValue), \(name), \(name.lowercased()), \(self.node))
                 ON CONFLICT DO NOTHING RETURNING uid
                 """
             )
@@ -39,8 +39,8 @@ extension ClusterStore {
     /// Renames member `uid` of `room` (made unique across the cluster) and tells the other nodes; nil when
     /// it is not a member or the name is unchanged.
     func rename(
-        room: String,
-        uid: String,
+        room: RoomName,
+        uid: UserID,
         from previousName: String,
         to requestedName: String
     ) async throws
@@ -53,7 +53,7 @@ extension ClusterStore {
             let rows: PostgresRowSequence
             do {
                 rows = try await self.client.query(
-                    "UPDATE chat_members SET name = \(name), name_key = \(name.lowercased()) WHERE uid = \(uid) RETURNING uid"
+                    "UPDATE chat_members SET name = \(name), name_key = \(name.lowercased()) WHERE uid = \(uid.rawValue) RETURNING uid"
                 )
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
                 continue  // Someone took that name between the read and the update: choose again.
@@ -71,38 +71,42 @@ extension ClusterStore {
     }
 
     /// Removes member `uid` and tells the other nodes.
-    func release(uid: String) async throws {
-        let rows = try await self.client.query("DELETE FROM chat_members WHERE uid = \(uid) RETURNING room, name")
+    func release(uid: UserID) async throws {
+        let rows = try await self.client.query(
+            "DELETE FROM chat_members WHERE uid = \(uid.rawValue) RETURNING room, name"
+        )
         var notices: [String] = []
         for try await (room, name) in rows.decode((String, String).self) {
-            notices.append(
-                ClusterNotice.leave(room: room, node: self.node, user: ChatUser(id: uid, name: name)).payload
-            )
+            notices.append(try Self.leaveNotice(room: room, uid: uid.rawValue, name: name, node: self.node))
         }
         await self.notify(notices)
     }
 
     /// Everyone in `room` on every node, in order of joining.
-    func roster(of room: String) async throws -> [ChatUser] {
+    func roster(of room: RoomName) async throws -> [ChatUser] {
         var users: [ChatUser] = []
         let rows = try await self.client.query(
-            "SELECT uid, name FROM chat_members WHERE room = \(room) ORDER BY position"
+            "SELECT uid, name FROM chat_members WHERE room = \(room.rawValue) ORDER BY position"
         )
-        for try await (uid, name) in rows.decode((String, String).self) { users.append(ChatUser(id: uid, name: name)) }
+        for try await (uid, name) in rows.decode((String, String).self) {
+            users.append(ChatUser(id: UserID(uid), name: name))
+        }
         return users
     }
 
     /// Puts this node's members back after an outage: those the table lost (the node was swept) are added
     /// again where their names are still free, and those it still lists but the node no longer has (their
     /// leave could not be written meanwhile) are removed. The other nodes are told either way.
-    func reassert(_ members: [(room: String, user: ChatUser)]) async throws {
+    func reassert(_ members: [(room: RoomName, user: ChatUser)]) async throws {
         let rows = try await self.client.query("SELECT uid, room, name FROM chat_members WHERE node = \(self.node)")
-        var listed: [String: (room: String, name: String)] = [:]
-        for try await (uid, room, name) in rows.decode((String, String, String).self) { listed[uid] = (room, name) }
+        var listed: [UserID: (room: RoomName, name: String)] = [:]
+        for try await (uid, room, name) in rows.decode((String, String, String).self) {
+            listed[UserID(uid)] = (try RoomName(stored: room), name)
+        }
         let present = Set(members.map(\.user.id))
         var notices: [String] = []
         for (uid, entry) in listed where !present.contains(uid) {
-            try await self.client.query("DELETE FROM chat_members WHERE uid = \(uid)")
+            try await self.client.query("DELETE FROM chat_members WHERE uid = \(uid.rawValue)")
             notices.append(
                 ClusterNotice.leave(room: entry.room, node: self.node, user: ChatUser(id: uid, name: entry.name))
                     .payload
@@ -112,7 +116,7 @@ extension ClusterStore {
             let inserted = try await self.client.query(
                 """
                 INSERT INTO chat_members (uid, room, name, name_key, node)
-                VALUES (\(member.user.id), \(member.room), \(member.user.name), \(member.user.name.lowercased()),
+                VALUES (\(member.user.id.rawValue), \(member.room.rawValue), \(member.user.name), \(member.user.name.lowercased()),
                         \(self.node))
                 ON CONFLICT DO NOTHING RETURNING uid
                 """
@@ -163,7 +167,7 @@ extension ClusterStore {
         )
         var notices: [String] = []
         for try await (room, uid, name, node) in rows.decode((String, String, String, Int32).self) {
-            notices.append(ClusterNotice.leave(room: room, node: node, user: ChatUser(id: uid, name: name)).payload)
+            notices.append(try Self.leaveNotice(room: room, uid: uid, name: name, node: node))
         }
         if !notices.isEmpty {
             self.logger.notice(
@@ -179,10 +183,16 @@ extension ClusterStore {
         try await connection.query("SELECT pg_advisory_lock(\(Self.lockClass), \(self.node))", logger: self.logger)
     }
 
-    private func nameKeys(in room: String, except uid: String?) async throws -> Set<String> {
+    /// The leave notice for a member row just deleted.
+    static func leaveNotice(room: String, uid: String, name: String, node: Int32) throws(UnreadableRow) -> String {
+        let user = ChatUser(id: UserID(uid), name: name)
+        return ClusterNotice.leave(room: try RoomName(stored: room), node: node, user: user).payload
+    }
+
+    private func nameKeys(in room: RoomName, except uid: UserID?) async throws -> Set<String> {
         var keys: Set<String> = []
         let rows = try await self.client.query(
-            "SELECT name_key FROM chat_members WHERE room = \(room) AND uid <> \(uid ?? "")"
+            "SELECT name_key FROM chat_members WHERE room = \(room.rawValue) AND uid <> \(uid?.rawValue ?? "")"
         )
         for try await key in rows.decode(String.self) { keys.insert(key) }
         return keys

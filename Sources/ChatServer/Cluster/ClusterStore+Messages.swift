@@ -4,14 +4,14 @@ import PostgresNIO
 
 /// A message posted on this node, waiting for PostgreSQL to give it a seq.
 struct ClusterPost: Sendable {
-    var room: String
+    var room: RoomName
     /// The client's id, or one the server made: every message has one, so a retried write finds it.
-    var id: String
+    var id: MessageID
     var clientID: Bool
     var from: String
-    var uid: String
+    var uid: UserID
     var text: String
-    var ts: String
+    var ts: Timestamp
 }
 
 /// What one committed batch did.
@@ -19,9 +19,9 @@ struct ClusterWrite: Sendable {
     /// Each post's seq, in the batch's order: a new one, or the one its id already had.
     var seqs: [UInt64]
     /// The rows this transaction added, per room, in seq order.
-    var added: [String: [ChatMessage]]
+    var added: [RoomName: [ChatMessage]]
     /// Each room's last committed seq right after the commit.
-    var lastSeqs: [String: UInt64]
+    var lastSeqs: [RoomName: UInt64]
 }
 
 extension ClusterStore {
@@ -35,24 +35,24 @@ extension ClusterStore {
         let logger = self.logger
         let result = try await self.client.withTransaction(logger: logger) { connection in
             var seqs = [UInt64](repeating: 0, count: posts.count)
-            var added: [String: [ChatMessage]] = [:]
-            var lastSeqs: [String: UInt64] = [:]
-            for room in byRoom.keys.sorted() {
+            var added: [RoomName: [ChatMessage]] = [:]
+            var lastSeqs: [RoomName: UInt64] = [:]
+            for room in byRoom.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
                 let indices = byRoom[room] ?? []
                 var last: Int64 = 0
                 for try await value in try await connection.query(
                     """
-                    INSERT INTO chat_rooms (name) VALUES (\(room))
+                    INSERT INTO chat_rooms (name) VALUES (\(room.rawValue))
                     ON CONFLICT (name) DO UPDATE SET last_seq = chat_rooms.last_seq RETURNING last_seq
                     """,
                     logger: logger
                 ).decode(Int64.self) { last = value }
-                var known: [String: Int64] = [:]
-                let ids = indices.map { posts[$0].id }
+                var known: [MessageID: Int64] = [:]
+                let ids = indices.map { posts[$0].id.rawValue }
                 for try await (id, seq) in try await connection.query(
-                    "SELECT id, seq FROM chat_messages WHERE room = \(room) AND id = ANY(\(ids))",
+                    "SELECT id, seq FROM chat_messages WHERE room = \(room.rawValue) AND id = ANY(\(ids))",
                     logger: logger
-                ).decode((String, Int64).self) { known[id] = seq }
+                ).decode((String, Int64).self) { known[MessageID(id)] = seq }
                 var rows: [ChatMessage] = []
                 var clientIDs: [Bool] = []
                 for index in indices {
@@ -82,17 +82,17 @@ extension ClusterStore {
                 try await connection.query(
                     """
                     INSERT INTO chat_messages (room, seq, id, client_id, sender, uid, body, ts)
-                    SELECT \(room), * FROM unnest(
-                        \(rows.map { Int64($0.seq) })::bigint[], \(rows.map(\.id))::text[],
+                    SELECT \(room.rawValue), * FROM unnest(
+                        \(rows.map { Int64($0.seq) })::bigint[], \(rows.map(\.id.rawValue))::text[],
                         \(clientIDs)::boolean[],
-                        \(rows.map(\.from))::text[], \(rows.map(\.uid))::text[], \(rows.map(\.text))::text[],
-                        \(rows.map(\.ts))::text[]
+                        \(rows.map(\.from))::text[], \(rows.map(\.uid.rawValue))::text[],
+                        \(rows.map(\.text))::text[], \(rows.map(\.ts.rfc3339))::text[]
                     )
                     """,
                     logger: logger
                 )
                 try await connection.query(
-                    "UPDATE chat_rooms SET last_seq = \(last) WHERE name = \(room)",
+                    "UPDATE chat_rooms SET last_seq = \(last) WHERE name = \(room.rawValue)",
                     logger: logger
                 )
                 added[room] = rows
@@ -124,35 +124,39 @@ extension ClusterStore {
     }
 
     /// `room`'s committed messages after `after`, oldest first, at most `limit`.
-    func messages(room: String, after: UInt64, limit: Int) async throws -> [ChatMessage] {
+    func messages(room: RoomName, after: UInt64, limit: Int) async throws -> [ChatMessage] {
         let rows = try await self.client.query(
             """
             SELECT seq, id, sender, uid, body, ts FROM chat_messages
-            WHERE room = \(room) AND seq > \(Int64(after)) ORDER BY seq LIMIT \(limit)
+            WHERE room = \(room.rawValue) AND seq > \(Int64(after)) ORDER BY seq LIMIT \(limit)
             """
         )
         var messages: [ChatMessage] = []
         for try await (seq, id, from, uid, text, ts) in rows.decode(
             (Int64, String, String, String, String, String).self
         ) {
-            messages.append(ChatMessage(room: room, seq: UInt64(seq), id: id, from: from, uid: uid, text: text, ts: ts))
+            messages.append(
+                try ChatMessage(room: room, seq: seq, id: id, from: from, uid: uid, text: text, storedTimestamp: ts)
+            )
         }
         return messages
     }
 
     /// `room`'s last committed seq and its newest `limit` messages, oldest first.
-    func load(room: String, newest limit: Int) async throws -> (lastSeq: UInt64, messages: [ChatMessage]) {
+    func load(room: RoomName, newest limit: Int) async throws -> (lastSeq: UInt64, messages: [ChatMessage]) {
         let rows = try await self.client.query(
             """
             SELECT seq, id, sender, uid, body, ts FROM chat_messages
-            WHERE room = \(room) ORDER BY seq DESC LIMIT \(max(1, limit))
+            WHERE room = \(room.rawValue) ORDER BY seq DESC LIMIT \(max(1, limit))
             """
         )
         var messages: [ChatMessage] = []
         for try await (seq, id, from, uid, text, ts) in rows.decode(
             (Int64, String, String, String, String, String).self
         ) {
-            messages.append(ChatMessage(room: room, seq: UInt64(seq), id: id, from: from, uid: uid, text: text, ts: ts))
+            messages.append(
+                try ChatMessage(room: room, seq: seq, id: id, from: from, uid: uid, text: text, storedTimestamp: ts)
+            )
         }
         messages.reverse()
         let lastSeq = messages.last?.seq ?? 0
@@ -160,7 +164,7 @@ extension ClusterStore {
     }
 
     /// Reads back `room`'s messages with seqs in `seqs` for a resume, within `maxBytes` of frames.
-    func messages(room: String, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
+    func messages(room: RoomName, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
         var result: [Room.StoredMessage] = []
         var bytes = 0
         var after = seqs.lowerBound - 1
@@ -179,11 +183,14 @@ extension ClusterStore {
     }
 
     /// The last committed seq of each of `rooms` that has any.
-    func lastSeqs(of rooms: [String]) async throws -> [String: UInt64] {
+    func lastSeqs(of rooms: [RoomName]) async throws -> [RoomName: UInt64] {
         guard !rooms.isEmpty else { return [:] }
-        var result: [String: UInt64] = [:]
-        let rows = try await self.client.query("SELECT name, last_seq FROM chat_rooms WHERE name = ANY(\(rooms))")
-        for try await (name, seq) in rows.decode((String, Int64).self) { result[name] = UInt64(seq) }
+        var result: [RoomName: UInt64] = [:]
+        let names = rooms.map(\.rawValue)
+        let rows = try await self.client.query("SELECT name, last_seq FROM chat_rooms WHERE name = ANY(\(names))")
+        for try await (name, seq) in rows.decode((String, Int64).self) {
+            if let room = RoomName(name) { result[room] = UInt64(seq) }
+        }
         return result
     }
 }

@@ -237,9 +237,7 @@ public final class ClusterStore: Sendable {
             )
             var notices: [String] = []
             for try await (room, uid, name) in rows.decode((String, String, String).self) {
-                notices.append(
-                    ClusterNotice.leave(room: room, node: self.node, user: ChatUser(id: uid, name: name)).payload
-                )
+                notices.append(try Self.leaveNotice(room: room, uid: uid, name: name, node: self.node))
             }
             await self.notify(notices)
             try await self.client.query("DELETE FROM chat_nodes WHERE id = \(self.node)")

@@ -7,7 +7,7 @@ import Synchronization
 extension RoomHub {
     /// A room as the database has it, for a node that has no member in it yet.
     struct LoadedRoom: Sendable {
-        var name: String
+        var name: RoomName
         var lastSeq: UInt64
         var messages: [ChatMessage]
         var members: [ChatUser]
@@ -15,7 +15,7 @@ extension RoomHub {
 
     /// The room `name` if this node has it, held for a client on its way in (`join(…, claimed:)` or
     /// `cancelJoin` ends the hold).
-    func reserve(_ name: String) -> RoomBox? {
+    func reserve(_ name: RoomName) -> RoomBox? {
         self.rooms.withLock { rooms in
             guard let box = rooms[name] else { return nil }
             box.state.withLock { $0.joining += 1 }
@@ -57,7 +57,7 @@ extension RoomHub {
     }
 
     /// The rooms this node has, with the last seq each delivered.
-    var deliveredSeqs: [String: UInt64] {
+    var deliveredSeqs: [RoomName: UInt64] {
         let boxes = self.rooms.withLock { Array($0.values) }
         return Dictionary(
             boxes.map { box in (box.name, box.state.withLock { $0.room.confirmedSeq }) },
@@ -66,7 +66,7 @@ extension RoomHub {
     }
 
     /// The last seq room `name` delivered; nil when this node does not have the room.
-    func deliveredSeq(_ name: String) -> UInt64? {
+    func deliveredSeq(_ name: RoomName) -> UInt64? {
         self.rooms.withLock { $0[name] }?.state.withLock { $0.room.confirmedSeq }
     }
 
@@ -74,7 +74,7 @@ extension RoomHub {
     /// skipping any it has, stopping at a gap — and returns the last seq it has delivered (nil when this
     /// node does not have the room).
     @discardableResult
-    func deliver(_ messages: [ChatMessage], in name: String) -> UInt64? {
+    func deliver(_ messages: [ChatMessage], in name: RoomName) -> UInt64? {
         guard let box = self.rooms.withLock({ $0[name] }) else { return nil }
         return box.state.withLock { state in
             for message in messages {
@@ -86,7 +86,7 @@ extension RoomHub {
 
     /// Acks the posts of a committed batch to their senders on this node, with the seqs PostgreSQL gave.
     func acknowledge(_ posts: [ClusterPost], _ write: ClusterWrite) {
-        var boxes: [String: RoomBox] = [:]
+        var boxes: [RoomName: RoomBox] = [:]
         self.rooms.withLock { rooms in
             for post in posts where post.clientID { boxes[post.room] = rooms[post.room] }
         }
@@ -100,14 +100,14 @@ extension RoomHub {
     /// Applies what another node said about its members (joins, leaves, renames) to this node's copy of
     /// the room, and tells the members here as if it happened here.
     func apply(_ notice: ClusterNotice) {
-        let name: String
+        let name: RoomName
         switch notice {
         case .message: return
         case .join(let room, _, _), .leave(let room, _, _), .nick(let room, _, _, _): name = room
         }
         guard let box = self.rooms.withLock({ $0[name] }) else { return }
         box.state.withLock { state in
-            let ts = Timestamp.now().rfc3339
+            let ts = Timestamp.now()
             switch notice {
             case .message:
                 return
@@ -142,7 +142,7 @@ extension RoomHub {
 
     /// Makes room `name`'s members of other nodes those of `roster` (the database's, after notices may have
     /// been missed), announcing the difference.
-    func reconcile(_ name: String, roster: [ChatUser]) {
+    func reconcile(_ name: RoomName, roster: [ChatUser]) {
         guard let box = self.rooms.withLock({ $0[name] }) else { return }
         let members = box.state.withLock { state in
             state.room.members.filter { state.connections[$0.id] == nil }
@@ -164,7 +164,7 @@ extension RoomHub {
     }
 
     /// Every member connected to this node, with its room (for `ClusterStore.reassert`).
-    var localMembers: [(room: String, user: ChatUser)] {
+    var localMembers: [(room: RoomName, user: ChatUser)] {
         let boxes = self.rooms.withLock { Array($0.values) }
         return boxes.flatMap { box in
             box.state.withLock { state in

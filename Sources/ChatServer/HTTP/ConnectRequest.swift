@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// What a client asks for in its upgrade request: `/ws[/ROOM]?name=…&since=…&epoch=…&history=…`.
 struct ConnectRequest: Sendable, Equatable {
-    var room: String
+    var room: RoomName
     /// The requested name, already normalised; nil when the client gave none.
     var name: String?
     var since: UInt64?
@@ -21,13 +21,12 @@ struct ConnectRequest: Sendable, Equatable {
     /// Parses a request target; `nil` when the path is not a chat endpoint at all (404).
     static func parse(uri: String) -> Result<ConnectRequest, Rejection>? {
         let (path, query) = Self.split(uri)
-        let room: String
+        let room: RoomName
         if path == "/ws" || path == "/ws/" {
             room = RoomName.lobby
         } else if path.hasPrefix("/ws/") {
-            let name = path.dropFirst(4)
-            guard RoomName.isValid(name) else { return nil }
-            room = String(name)
+            guard let name = RoomName(path.dropFirst(4)) else { return nil }
+            room = name
         } else {
             return nil
         }
@@ -66,7 +65,7 @@ struct ConnectRequest: Sendable, Equatable {
         return .success(request)
     }
 
-    init(room: String, name: String? = nil, since: UInt64? = nil, epoch: String? = nil, history: Int? = nil) {
+    init(room: RoomName, name: String? = nil, since: UInt64? = nil, epoch: String? = nil, history: Int? = nil) {
         self.room = room
         self.name = name
         self.since = since

@@ -1,28 +1,30 @@
+import ChatProtocol
+
 /// A connection's rate limit: a token bucket, plus the rule that keeps a resending client in order.
 ///
 /// Messages are refused when the bucket is empty, or when the server is overloaded (its store behind).
 /// After refusing a message with id `k`, every other message is refused until `k` itself comes back (or
 /// `holdLimit` passes): whatever the client had already sent behind `k` — however long it took to
 /// learn of the refusal — cannot overtake it. Messages without an id never set up such a hold.
-public struct RateLimiter: Sendable, Equatable {
+struct RateLimiter: Sendable, Equatable {
     /// How long a refused id is waited for before the hold is given up (a client that never resends).
-    public static let holdLimit: Duration = .seconds(30)
+    static let holdLimit: Duration = .seconds(30)
 
     /// How long a client is told to wait when the server is overloaded.
-    public static let overloadedRetry: Duration = .milliseconds(100)
+    static let overloadedRetry: Duration = .milliseconds(100)
 
     /// Nil when the rate limit is off: then only overload refuses.
     private var bucket: TokenBucket?
-    private var awaiting: (id: String, since: UInt64)?
+    private var awaiting: (id: MessageID, since: UInt64)?
 
     /// A limiter with a full bucket at `now` (nanoseconds of a monotonic clock); `rate` 0 turns the rate off.
-    public init(rate: Double, burst: Int, now: UInt64) {
+    init(rate: Double, burst: Int, now: UInt64) {
         self.bucket = rate > 0 ? TokenBucket(rate: rate, burst: burst, now: now) : nil
     }
 
     /// Whether the message with `id` may be accepted now: nil when it may, else how long to wait.
     /// - Parameter overloaded: The server cannot take messages now (its store is behind).
-    public mutating func admit(id: String?, now: UInt64, overloaded: Bool = false) -> Duration? {
+    mutating func admit(id: MessageID?, now: UInt64, overloaded: Bool = false) -> Duration? {
         if let held = self.awaiting {
             if now &- held.since >= UInt64(Self.holdLimit.components.seconds) * 1_000_000_000 {
                 self.awaiting = nil
@@ -38,7 +40,7 @@ public struct RateLimiter: Sendable, Equatable {
         return wait
     }
 
-    public static func == (lhs: RateLimiter, rhs: RateLimiter) -> Bool {
+    static func == (lhs: RateLimiter, rhs: RateLimiter) -> Bool {
         lhs.bucket == rhs.bucket && lhs.awaiting?.id == rhs.awaiting?.id && lhs.awaiting?.since == rhs.awaiting?.since
     }
 }

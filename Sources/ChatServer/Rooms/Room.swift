@@ -1,39 +1,39 @@
-public import ChatProtocol
-public import NIOCore
+import ChatProtocol
+import NIOCore
 
 /// One room's state as a value: members in order of joining, the seq counter and the history ring.
 ///
 /// It does no I/O and reads no clock (timestamps are passed in), so tests can step it event by event.
 /// Messages are kept encoded as well, so replaying history to a joiner costs no encoding.
-public struct Room: Sendable {
+struct Room: Sendable {
     /// A message in the history, with its encoded frame.
-    public struct StoredMessage: Sendable {
-        public var message: ChatMessage
-        public var frame: ByteBuffer
+    struct StoredMessage: Sendable {
+        var message: ChatMessage
+        var frame: ByteBuffer
     }
 
     /// Who waits for a message's ack: the member that sent it (or resent its id) and the client's id.
-    public struct AckTarget: Sendable, Equatable {
-        public var userID: String
-        public var id: String
+    struct AckTarget: Sendable, Equatable {
+        var userID: UserID
+        var id: MessageID
 
-        public init(userID: String, id: String) {
+        init(userID: UserID, id: MessageID) {
             self.userID = userID
             self.id = id
         }
     }
 
     /// A message that has its seq but is not visible yet: it waits for the store to confirm it is durable.
-    public struct Unconfirmed: Sendable {
-        public var stored: StoredMessage
+    struct Unconfirmed: Sendable {
+        var stored: StoredMessage
         /// Whether its id came from the client (and so must be de-duplicated after a restart too).
-        public var clientID: Bool
+        var clientID: Bool
         /// Who gets an ack once it is confirmed.
-        public var acks: [AckTarget]
+        var acks: [AckTarget]
     }
 
     /// What posting a message did.
-    public enum PostResult: Sendable {
+    enum PostResult: Sendable {
         /// The message is new and visible: it got the next seq and went into the history. Ack and broadcast it.
         case posted(StoredMessage)
         /// The message is new but waits for the store: write it, and ack and broadcast it from `confirm(through:)`.
@@ -44,7 +44,7 @@ public struct Room: Sendable {
         case duplicateUnconfirmed(seq: UInt64)
 
         /// The seq the message has.
-        public var seq: UInt64 {
+        var seq: UInt64 {
             switch self {
             case .posted(let stored): stored.message.seq
             case .unconfirmed(let unconfirmed): unconfirmed.stored.message.seq
@@ -54,41 +54,41 @@ public struct Room: Sendable {
     }
 
     /// What a client gets replayed when it joins.
-    public struct Replay: Sendable {
+    struct Replay: Sendable {
         /// The encoded messages to send, oldest first.
-        public var frames: [ByteBuffer]
+        var frames: [ByteBuffer]
         /// Set when the client asked to resume: whether every message after its `since` is included.
-        public var recovered: Bool?
+        var recovered: Bool?
         /// With `recovered == false`, the first seq still in history.
-        public var firstSeq: UInt64?
+        var firstSeq: UInt64?
     }
 
     /// The room's name.
-    public let name: String
+    let name: RoomName
     /// The members, in order of joining.
-    public private(set) var members: [ChatUser] = []
+    private(set) var members: [ChatUser] = []
     /// How many members have each lowercased name (names are unique ignoring case, so 0 or 1 — counted
     /// anyway so a bookkeeping slip cannot free a name still in use).
     private var lowercasedNames: [String: Int] = [:]
     /// The latest seq given out (0 before the first message).
-    public private(set) var lastSeq: UInt64 = 0
+    private(set) var lastSeq: UInt64 = 0
     /// The latest seq that is visible: in history, announced in `welcome`, replayed. With a store it trails
     /// `lastSeq` until the store confirms; without one the two are equal.
-    public private(set) var confirmedSeq: UInt64 = 0
+    private(set) var confirmedSeq: UInt64 = 0
     /// Whether messages wait for `confirm(through:)` before they are visible (the server has a store).
-    public let requiresConfirmation: Bool
+    let requiresConfirmation: Bool
     /// How many messages the history keeps.
-    public let historyLimit: Int
+    let historyLimit: Int
     /// How many client message ids are remembered for de-duplication.
-    public let dedupWindow: Int
+    let dedupWindow: Int
     private var history: CircularBuffer<StoredMessage>
-    private var acceptedIDs: [String: UInt64] = [:]
-    private var acceptedOrder: CircularBuffer<String>
+    private var acceptedIDs: [MessageID: UInt64] = [:]
+    private var acceptedOrder: CircularBuffer<MessageID>
     /// Messages posted but not confirmed yet, seqs `confirmedSeq + 1 ... lastSeq` in order.
     private var unconfirmed: CircularBuffer<Unconfirmed> = []
 
     /// Creates an empty room.
-    public init(name: String, historyLimit: Int, dedupWindow: Int = 10_000, requiresConfirmation: Bool = false) {
+    init(name: RoomName, historyLimit: Int, dedupWindow: Int = 10_000, requiresConfirmation: Bool = false) {
         self.name = name
         self.requiresConfirmation = requiresConfirmation
         self.historyLimit = max(0, historyLimit)
@@ -98,19 +98,19 @@ public struct Room: Sendable {
     }
 
     /// The messages the history still holds.
-    public var historyCount: Int { self.history.count }
+    var historyCount: Int { self.history.count }
 
     /// The oldest seq still in history (`confirmedSeq + 1` when the history is empty).
-    public var firstSeq: UInt64 { self.history.first?.message.seq ?? self.confirmedSeq + 1 }
+    var firstSeq: UInt64 { self.history.first?.message.seq ?? self.confirmedSeq + 1 }
 
     /// Whether the room can be forgotten: nobody in it and no message ever posted. A room that had messages
     /// is kept, so its seq never starts over within an epoch (and never collides in the store).
-    public var isDisposable: Bool { self.members.isEmpty && self.lastSeq == 0 }
+    var isDisposable: Bool { self.members.isEmpty && self.lastSeq == 0 }
 
     /// Loads what a store kept: the seq carries on after `lastSeq`, the newest messages fill the history,
     /// and the newest client ids are de-duplicated again.
     /// - Parameter messages: The room's newest stored messages, oldest first.
-    public mutating func restore(lastSeq: UInt64, messages: [PersistedMessage]) {
+    mutating func restore(lastSeq: UInt64, messages: [PersistedMessage]) {
         precondition(self.lastSeq == 0, "restore(lastSeq:messages:) is for a new room")
         self.lastSeq = lastSeq
         self.confirmedSeq = lastSeq
@@ -125,7 +125,7 @@ public struct Room: Sendable {
     }
 
     /// Adds a member; a name someone already has (case-insensitively) gets a `-2`, `-3`, … suffix.
-    public mutating func join(id: String, requestedName: String) -> ChatUser {
+    mutating func join(id: UserID, requestedName: String) -> ChatUser {
         let user = ChatUser(id: id, name: UserName.unique(requestedName) { self.lowercasedNames[$0, default: 0] > 0 })
         self.members.append(user)
         self.lowercasedNames[user.name.lowercased(), default: 0] += 1
@@ -134,7 +134,7 @@ public struct Room: Sendable {
 
     /// Adds a member whose name is already unique (the cluster's database chose it), or one who joined on
     /// another node; nothing when `user` is a member already.
-    public mutating func admit(_ user: ChatUser) {
+    mutating func admit(_ user: ChatUser) {
         guard !self.members.contains(where: { $0.id == user.id }) else { return }
         self.members.append(user)
         self.lowercasedNames[user.name.lowercased(), default: 0] += 1
@@ -142,7 +142,7 @@ public struct Room: Sendable {
 
     /// Gives a member the name the cluster chose for it; the previous name, or nil when `id` is not in the
     /// room or already has that name.
-    public mutating func rename(id: String, toExactly name: String) -> String? {
+    mutating func rename(id: UserID, toExactly name: String) -> String? {
         guard let index = self.members.firstIndex(where: { $0.id == id }), self.members[index].name != name else {
             return nil
         }
@@ -154,7 +154,7 @@ public struct Room: Sendable {
     }
 
     /// Removes a member; nil when `id` is not in the room.
-    public mutating func leave(id: String) -> ChatUser? {
+    mutating func leave(id: UserID) -> ChatUser? {
         guard let index = self.members.firstIndex(where: { $0.id == id }) else { return nil }
         let user = self.members.remove(at: index)
         self.forgetName(user.name)
@@ -168,7 +168,7 @@ public struct Room: Sendable {
     }
 
     /// Renames a member (made unique like a join); nil when `id` is not in the room or the name is unchanged.
-    public mutating func rename(id: String, to requestedName: String) -> (user: ChatUser, previousName: String)? {
+    mutating func rename(id: UserID, to requestedName: String) -> (user: ChatUser, previousName: String)? {
         guard let index = self.members.firstIndex(where: { $0.id == id }) else { return nil }
         let previousName = self.members[index].name
         guard requestedName != previousName else { return nil }
@@ -189,7 +189,7 @@ public struct Room: Sendable {
     /// Without a store the message goes straight into the history (`.posted`); with one it waits in order
     /// for `confirm(through:)` (`.unconfirmed`), so nobody sees or is acked a message a crash could lose.
     /// - Parameter id: The sender's id for the message; nil makes the server pick one (never de-duplicated).
-    public mutating func post(from user: ChatUser, id: String?, text: String, at timestamp: Timestamp) -> PostResult {
+    mutating func post(from user: ChatUser, id: MessageID?, text: String, at timestamp: Timestamp) -> PostResult {
         if let id, let seq = self.acceptedIDs[id] {
             guard seq > self.confirmedSeq else { return .duplicate(seq: seq) }
             self.unconfirmed[
@@ -202,11 +202,11 @@ public struct Room: Sendable {
         let message = ChatMessage(
             room: self.name,
             seq: self.lastSeq,
-            id: id ?? RandomID.make(prefix: "s-", length: 12),
+            id: id ?? MessageID(RandomID.make(prefix: "s-", length: 12)),
             from: user.name,
             uid: user.id,
             text: text,
-            ts: timestamp.rfc3339
+            ts: timestamp
         )
         let stored = StoredMessage(message: message, frame: ServerFrame.message(message).encode())
         if let id { self.accept(id: id, seq: self.lastSeq) }
@@ -226,7 +226,7 @@ public struct Room: Sendable {
 
     /// Makes every message up to `seq` visible — into the history — and returns them, oldest first, with who
     /// waits for their acks. The store calls this once the messages are durable.
-    public mutating func confirm(through seq: UInt64) -> [Unconfirmed] {
+    mutating func confirm(through seq: UInt64) -> [Unconfirmed] {
         var confirmed: [Unconfirmed] = []
         while let first = self.unconfirmed.first, first.stored.message.seq <= seq {
             self.unconfirmed.removeFirst()
@@ -239,7 +239,7 @@ public struct Room: Sendable {
 
     /// Takes a message the cluster committed (its seq given out by PostgreSQL) into the history, if it is
     /// the next one this room has not seen; nil for one it has, or one that would leave a gap.
-    public mutating func deliver(_ message: ChatMessage) -> StoredMessage? {
+    mutating func deliver(_ message: ChatMessage) -> StoredMessage? {
         precondition(!self.requiresConfirmation, "a cluster room's messages are committed before they arrive")
         guard message.seq == self.confirmedSeq + 1 else { return nil }
         let stored = StoredMessage(message: message, frame: ServerFrame.message(message).encode())
@@ -255,7 +255,7 @@ public struct Room: Sendable {
         self.history.append(stored)
     }
 
-    private mutating func accept(id: String, seq: UInt64) {
+    private mutating func accept(id: MessageID, seq: UInt64) {
         guard self.dedupWindow > 0 else { return }
         if self.acceptedOrder.count == self.dedupWindow {
             self.acceptedIDs[self.acceptedOrder.removeFirst()] = nil
@@ -270,7 +270,7 @@ public struct Room: Sendable {
     /// still in history — or in `earlier`, messages read back from a store that start right after `since`;
     /// then it replays exactly those. Otherwise `recovered` is false, `firstSeq` tells where the history
     /// starts, and only the `count` replay (if asked) is sent.
-    public func replay(
+    func replay(
         since: UInt64?,
         epoch: String?,
         currentEpoch: String,
@@ -292,7 +292,7 @@ public struct Room: Sendable {
 
     /// What to read back from a store for a resume from `since` that the history can no longer serve: every
     /// seq after it, up to the newest, so the messages read still join the history if it moves on meanwhile.
-    public func missing(since: UInt64, epoch: String?, currentEpoch: String) -> ClosedRange<UInt64>? {
+    func missing(since: UInt64, epoch: String?, currentEpoch: String) -> ClosedRange<UInt64>? {
         guard epoch == nil || epoch == currentEpoch, since < self.confirmedSeq, since + 1 < self.firstSeq else {
             return nil
         }

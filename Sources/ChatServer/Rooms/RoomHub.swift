@@ -15,19 +15,19 @@ final class RoomHub: Sendable {
     final class RoomBox: Sendable {
         struct State {
             var room: Room
-            var connections: [String: ServerConnection] = [:]
+            var connections: [UserID: ServerConnection] = [:]
             /// The same connections grouped by event loop: a broadcast is one queue append per loop.
             var groups: [Group] = []
             /// Members whose backlog passed `maxClientBacklog`: while there are any, the room reads nothing
             /// more from its publishers, so a reader that keeps reading catches up instead of being dropped.
-            var behind: Set<String> = []
+            var behind: Set<UserID> = []
             /// Members whose reading was paused for the members behind, to resume when they caught up.
-            var paused: Set<String> = []
+            var paused: Set<UserID> = []
             /// Clients on their way in (the cluster is loading the room or claiming their names): the
             /// room is not forgotten under them.
             var joining = 0
 
-            mutating func add(_ connection: ServerConnection, id: String) {
+            mutating func add(_ connection: ServerConnection, id: UserID) {
                 self.connections[id] = connection
                 if let index = self.groups.firstIndex(where: { $0.queue === connection.queue }) {
                     self.groups[index].members.append(connection)
@@ -36,7 +36,7 @@ final class RoomHub: Sendable {
                 }
             }
 
-            mutating func remove(id: String) {
+            mutating func remove(id: UserID) {
                 self.paused.remove(id)
                 self.setBehind(id, false)
                 guard let connection = self.connections.removeValue(forKey: id),
@@ -47,7 +47,7 @@ final class RoomHub: Sendable {
             }
 
             /// Marks member `id` as behind or caught up; once nobody is behind, paused members read again.
-            mutating func setBehind(_ id: String, _ behind: Bool) {
+            mutating func setBehind(_ id: UserID, _ behind: Bool) {
                 if behind {
                     // Only a member can hold the room: one that left meanwhile must not pause it for good.
                     if self.connections[id] != nil { self.behind.insert(id) }
@@ -59,7 +59,7 @@ final class RoomHub: Sendable {
             }
 
             /// Whether member `id`, who just posted, must stop reading until the members behind caught up.
-            mutating func mustPause(_ id: String) -> Bool {
+            mutating func mustPause(_ id: UserID) -> Bool {
                 guard !self.behind.isEmpty, self.connections[id] != nil else { return false }
                 return self.paused.insert(id).inserted
             }
@@ -70,7 +70,7 @@ final class RoomHub: Sendable {
                     room: self.room.name,
                     user: user,
                     previousName: previousName,
-                    ts: Timestamp.now().rfc3339
+                    ts: Timestamp.now()
                 )
                 self.broadcast(ServerFrame.nick(event).encode())
             }
@@ -88,7 +88,7 @@ final class RoomHub: Sendable {
             var members: [ServerConnection]
         }
 
-        let name: String
+        let name: RoomName
         let state: Mutex<State>
 
         init(room: Room) {
@@ -105,7 +105,7 @@ final class RoomHub: Sendable {
     let posts: StoreWriter<ClusterPost>?
     let metrics: ServerMetrics
     let configuration: ServerConfiguration
-    let rooms = Mutex<[String: RoomBox]>([:])
+    let rooms = Mutex<[RoomName: RoomBox]>([:])
 
     init(
         configuration: ServerConfiguration,
@@ -136,7 +136,7 @@ final class RoomHub: Sendable {
         }
     }
 
-    func makeRoom(_ name: String) -> Room {
+    func makeRoom(_ name: RoomName) -> Room {
         Room(
             name: name,
             historyLimit: self.configuration.historySize,
@@ -162,7 +162,7 @@ final class RoomHub: Sendable {
         earlier: [Room.StoredMessage] = [],
         claimed: (user: ChatUser, box: RoomBox)? = nil
     ) -> (user: ChatUser, box: RoomBox) {
-        let userID = claimed?.user.id ?? RandomID.make(prefix: "u-")
+        let userID = claimed?.user.id ?? UserID(RandomID.make(prefix: "u-"))
         let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
         // The hub lock is held only to find (or make) the room and hold it for this joiner (`joining`), so
         // it is not dropped before the join: the welcome and replay are queued under the room's lock alone,
@@ -208,7 +208,7 @@ final class RoomHub: Sendable {
             for frame in replay.frames { connection.send(frame) }
             if !large {
                 let joined = ServerFrame.join(
-                    PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
+                    PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now())
                 )
                 state.broadcast(joined.encode())
             }
@@ -223,7 +223,7 @@ final class RoomHub: Sendable {
     /// until the message is durable (`confirm(_:)`).
     /// - Returns: Whether the sender must stop reading (`ServerConnection.pauseReading()`) because a member
     ///   of the room is behind; the room resumes it once nobody is.
-    func post(in box: RoomBox, from userID: String, id: String?, text: String) -> Bool {
+    func post(in box: RoomBox, from userID: UserID, id: MessageID?, text: String) -> Bool {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return false }
             self.metrics.messagesReceived.increment()
@@ -232,12 +232,12 @@ final class RoomHub: Sendable {
                 posts.enqueue(
                     ClusterPost(
                         room: state.room.name,
-                        id: id ?? RandomID.make(prefix: "s-", length: 12),
+                        id: id ?? MessageID(RandomID.make(prefix: "s-", length: 12)),
                         clientID: id != nil,
                         from: user.name,
                         uid: user.id,
                         text: text,
-                        ts: Timestamp.now().rfc3339
+                        ts: Timestamp.now()
                     )
                 )
             } else {
@@ -249,7 +249,7 @@ final class RoomHub: Sendable {
         }
     }
 
-    private func postLocally(user: ChatUser, id: String?, text: String, in state: inout RoomBox.State) {
+    private func postLocally(user: ChatUser, id: MessageID?, text: String, in state: inout RoomBox.State) {
         switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
         case .posted(let stored):
             // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
@@ -266,13 +266,13 @@ final class RoomHub: Sendable {
     }
 
     /// Member `userID`'s backlog passed its bound (`behind`), or it caught up.
-    func member(_ userID: String, in box: RoomBox, isBehind behind: Bool) {
+    func member(_ userID: UserID, in box: RoomBox, isBehind behind: Bool) {
         box.state.withLock { $0.setBehind(userID, behind) }
     }
 
     /// The store has written `batch`: its messages become visible — acked to whoever waits, broadcast, replayable.
     func confirm(_ batch: [PersistedMessage]) {
-        var through: [String: UInt64] = [:]
+        var through: [RoomName: UInt64] = [:]
         for persisted in batch {
             through[persisted.message.room] = max(through[persisted.message.room] ?? 0, persisted.message.seq)
         }
@@ -290,7 +290,7 @@ final class RoomHub: Sendable {
     }
 
     /// Renames a member and tells the room, the member included.
-    func rename(in box: RoomBox, userID: String, to name: String) {
+    func rename(in box: RoomBox, userID: UserID, to name: String) {
         box.state.withLock { state in
             guard let (user, previousName) = state.room.rename(id: userID, to: name) else { return }
             state.announceRename(of: user, from: previousName)
@@ -298,13 +298,13 @@ final class RoomHub: Sendable {
     }
 
     /// Removes a member, tells the others, and forgets the room when nothing is left in it.
-    func leave(_ box: RoomBox, userID: String) {
+    func leave(_ box: RoomBox, userID: UserID) {
         self.rooms.withLock { rooms in
             let disposable = box.state.withLock { state in
                 let announce = !self.isLarge(memberCount: state.room.members.count)
                 state.remove(id: userID)
                 if let user = state.room.leave(id: userID), announce {
-                    let event = PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now().rfc3339)
+                    let event = PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now())
                     state.broadcast(ServerFrame.leave(event).encode())
                 }
                 // A cluster room's seqs live in the database: with no member here, it need not be kept.
@@ -331,7 +331,7 @@ final class RoomHub: Sendable {
         memberCount > self.configuration.presenceLimit
     }
 
-    func ack(id: String, seq: UInt64, to connection: ServerConnection?) {
+    func ack(id: MessageID, seq: UInt64, to connection: ServerConnection?) {
         guard let connection else { return }
         connection.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
         self.metrics.acks.increment()

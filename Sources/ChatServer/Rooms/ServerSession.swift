@@ -8,7 +8,7 @@ import Synchronization
 final class ServerSession: Sendable {
     let hub: RoomHub
     let box: RoomHub.RoomBox
-    let userID: String
+    let userID: UserID
     let connection: ServerConnection
     let configuration: ServerConfiguration
     /// In a cluster: renames go through the database, so a name stays unique on every node.
@@ -19,7 +19,7 @@ final class ServerSession: Sendable {
     init(
         hub: RoomHub,
         box: RoomHub.RoomBox,
-        userID: String,
+        userID: UserID,
         connection: ServerConnection,
         configuration: ServerConfiguration,
         cluster: ClusterNode? = nil

@@ -3,18 +3,18 @@
 /// Once it refuses a message it keeps refusing for a short penalty, so that every message the client had
 /// already sent is refused too, and a client that resends them after `retryAfter` keeps its order.
 /// It reads no clock: callers pass `now` in nanoseconds of a monotonic clock.
-public struct TokenBucket: Sendable, Equatable {
+struct TokenBucket: Sendable, Equatable {
     /// The shortest `retryAfter`: long enough for what a client pipelined to arrive and be refused.
-    public static let minimumPenalty: Duration = .milliseconds(500)
+    static let minimumPenalty: Duration = .milliseconds(500)
 
-    public let rate: Double
-    public let burst: Double
+    let rate: Double
+    let burst: Double
     private var tokens: Double
     private var last: UInt64
     private var refusingUntil: UInt64?
 
     /// A full bucket at `now`.
-    public init(rate: Double, burst: Int, now: UInt64) {
+    init(rate: Double, burst: Int, now: UInt64) {
         self.rate = rate
         self.burst = Double(max(burst, 1))
         self.tokens = self.burst
@@ -22,7 +22,7 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     /// Takes a token for one message: nil when allowed, else how long the client should wait.
-    public mutating func take(now: UInt64) -> Duration? {
+    mutating func take(now: UInt64) -> Duration? {
         let elapsed = Double(now &- self.last) / 1e9
         self.last = now
         self.tokens = min(self.burst, self.tokens + elapsed * self.rate)

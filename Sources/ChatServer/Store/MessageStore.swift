@@ -90,14 +90,16 @@ public final class MessageStore: Sendable {
     }
 
     /// Reads every room's last seq and its newest `limit` messages.
-    public func load(newest limit: Int) async throws -> [StoredRoom] {
+    func load(newest limit: Int) async throws -> [StoredRoom] {
         do {
             var rooms: [StoredRoom] = []
             for row in try await self.connection.query("SELECT room, MAX(seq) AS last FROM messages GROUP BY room") {
-                guard let name = row.column("room")?.string, let last = row.column("last")?.integer else { continue }
+                guard let name = row.column("room")?.string.flatMap(RoomName.init(rawValue:)),
+                    let last = row.column("last")?.integer
+                else { continue }
                 let rows = try await self.connection.query(
                     "SELECT seq, id, client_id, sender, uid, text, ts FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?",
-                    [.text(name), .integer(max(0, limit))]
+                    [.text(name.rawValue), .integer(max(0, limit))]
                 )
                 let messages = rows.reversed().compactMap { Self.message(from: $0, room: name) }
                 rooms.append(StoredRoom(name: name, lastSeq: UInt64(last), messages: messages))
@@ -110,7 +112,7 @@ public final class MessageStore: Sendable {
 
     /// Reads back `room`'s messages with seqs in `seqs`, oldest first, stopping before their frames would
     /// pass `maxBytes` (a resume is sent in one go, so it must fit the client's outbound queue).
-    func messages(room: String, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
+    func messages(room: RoomName, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
         var result: [Room.StoredMessage] = []
         var bytes = 0
         let pageSize = 1000
@@ -121,7 +123,10 @@ public final class MessageStore: Sendable {
                 SELECT seq, id, client_id, sender, uid, text, ts FROM messages
                 WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?
                 """,
-                [.text(room), .integer(SQLiteInt64(after)), .integer(SQLiteInt64(seqs.upperBound)), .integer(pageSize)]
+                [
+                    .text(room.rawValue), .integer(SQLiteInt64(after)), .integer(SQLiteInt64(seqs.upperBound)),
+                    .integer(pageSize),
+                ]
             )
             for row in rows {
                 guard let persisted = Self.message(from: row, room: room) else { continue }
@@ -150,9 +155,9 @@ public final class MessageStore: Sendable {
                 for persisted in chunk {
                     let message = persisted.message
                     binds += [
-                        .text(message.room), .integer(SQLiteInt64(message.seq)), .text(message.id),
-                        .integer(persisted.clientID ? 1 : 0), .text(message.from), .text(message.uid),
-                        .text(message.text), .text(message.ts),
+                        .text(message.room.rawValue), .integer(SQLiteInt64(message.seq)), .text(message.id.rawValue),
+                        .integer(persisted.clientID ? 1 : 0), .text(message.from), .text(message.uid.rawValue),
+                        .text(message.text), .text(message.ts.rfc3339),
                     ]
                 }
                 _ = try await self.connection.query(
@@ -173,12 +178,23 @@ public final class MessageStore: Sendable {
         try? await self.connection.close()
     }
 
-    private static func message(from row: SQLiteRow, room: String) -> PersistedMessage? {
+    /// A row as the message it holds; nil for one that cannot be read (it is skipped, as if not there).
+    private static func message(from row: SQLiteRow, room: RoomName) -> PersistedMessage? {
         guard let seq = row.column("seq")?.integer, let id = row.column("id")?.string,
             let from = row.column("sender")?.string, let uid = row.column("uid")?.string,
             let text = row.column("text")?.string, let ts = row.column("ts")?.string
         else { return nil }
-        let message = ChatMessage(room: room, seq: UInt64(seq), id: id, from: from, uid: uid, text: text, ts: ts)
+        guard
+            let message = try? ChatMessage(
+                room: room,
+                seq: Int64(seq),
+                id: id,
+                from: from,
+                uid: uid,
+                text: text,
+                storedTimestamp: ts
+            )
+        else { return nil }
         return PersistedMessage(message: message, clientID: row.column("client_id")?.integer == 1)
     }
 

@@ -1,28 +1,5 @@
 import Foundation
 
-/// Room names: the last segment of `/ws/NAME`.
-public enum RoomName {
-    /// The room of the bare `/ws` path.
-    public static let lobby = "lobby"
-    /// The longest room name.
-    public static let maxLength = 64
-
-    /// Whether `name` matches `[A-Za-z0-9._-]{1,64}`.
-    public static func isValid(_ name: some StringProtocol) -> Bool {
-        let utf8 = name.utf8
-        guard (1...Self.maxLength).contains(utf8.count) else { return false }
-        return utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
-    }
-}
-
 /// User display names, as the server accepts and de-duplicates them.
 public enum UserName {
     /// The longest name, in characters.
