@@ -8,9 +8,9 @@ import Synchronization
 /// One upgraded WebSocket connection on the server, as a channel handler: no task, no stream, no lock.
 ///
 /// What happens to it is decided by its `ConnectionStateMachine`; this type carries out the actions, on
-/// the connection's event loop, where all its mutable state lives (`Loop`, in a `NIOLoopBoundBox`, so the
-/// compiler and the box check the claim that other threads never touch it). Other threads queue frames
-/// (`send`), ask it to close or to resume reading; those hop to the loop.
+/// the connection's event loop, where all its mutable state lives (`Loop`, behind `NIOLoopBound`, so the
+/// compiler and NIO check the claim that other threads never touch it; see ServerConnection+Loop.swift).
+/// Other threads queue frames (`send`), ask it to close or to resume reading; those hop to the loop.
 ///
 /// Inbound frames come from the tail of the pipeline (after validation and aggregation); outbound frames
 /// are already encoded (`WireFrame`) and go in through `WireWriter`, next to the head, so a broadcast's
@@ -19,34 +19,6 @@ import Synchronization
 /// happens to a client that stops reading, is in `ServerConnection+Writing.swift`.
 final class ServerConnection: ChannelInboundHandler, BacklogBudget.Member, Sendable {
     typealias InboundIn = WebSocketFrame
-
-    /// What the connection does with the client's data frames, set once the client joined.
-    struct Application: Sendable {
-        var onText: @Sendable (ByteBuffer) -> Void
-        var onBinary: (@Sendable (ByteBuffer) -> Void)?
-        var onClosed: @Sendable (_ sentCloseCode: WebSocketErrorCode?) -> Void
-        /// The connection fell behind (true) or caught up (false): its room holds its publishers meanwhile.
-        var onBehind: @Sendable (_ behind: Bool) -> Void = { _ in }
-    }
-
-    /// Everything that changes, touched only on the connection's event loop. A class, so a method binds
-    /// it once (`let loop = self.loop`: one check that it runs on the loop) and reads its fields in place.
-    final class Loop {
-        var machine: ConnectionStateMachine
-        var context: ChannelHandlerContext?
-        var writer: ChannelHandlerContext?
-        var application: Application?
-        /// Frames waiting for the socket to become writable.
-        var backlog = OutboundBacklog()
-        var backlogTimer: Scheduled<Void>?
-        var pingTimer: Scheduled<Void>?
-        var stallTimer: Scheduled<Void>?
-        var needsFlush = false
-
-        init(machine: ConnectionStateMachine) {
-            self.machine = machine
-        }
-    }
 
     let eventLoop: any EventLoop
     /// The loop's delivery queue, through which every frame for this connection goes.
