@@ -1,5 +1,5 @@
 import NIOCore
-public import NIOPosix
+import NIOPosix
 
 /// How many event loop threads to run: the cores this process may use.
 ///
@@ -19,10 +19,4 @@ enum UsableCores {
         else { return nil }
         return mask.reduce(0) { count, character in count + (character.hexDigitValue?.nonzeroBitCount ?? 0) }
     }
-}
-
-/// The process's event loops — one per usable core — used by the server and the clients by default.
-/// Like NIO's singleton it lives as long as the process.
-public enum ChatEventLoops {
-    public static let shared = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
 }

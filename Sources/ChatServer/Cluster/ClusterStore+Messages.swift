@@ -2,28 +2,6 @@ import ChatProtocol
 import Logging
 import PostgresNIO
 
-/// A message posted on this node, waiting for PostgreSQL to give it a seq.
-struct ClusterPost: Sendable {
-    var room: RoomName
-    /// The client's id, or one the server made: every message has one, so a retried write finds it.
-    var id: MessageID
-    var clientID: Bool
-    var from: String
-    var uid: UserID
-    var text: String
-    var ts: Timestamp
-}
-
-/// What one committed batch did.
-struct ClusterWrite: Sendable {
-    /// Each post's seq, in the batch's order: a new one, or the one its id already had.
-    var seqs: [UInt64]
-    /// The rows this transaction added, per room, in seq order.
-    var added: [RoomName: [ChatMessage]]
-    /// Each room's last committed seq right after the commit.
-    var lastSeqs: [RoomName: UInt64]
-}
-
 extension ClusterStore {
     /// Gives `posts` their seqs and stores them in one transaction; when it returns they are committed.
     ///
