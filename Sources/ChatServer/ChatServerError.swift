@@ -5,6 +5,7 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
         case overCapacity
         case storeFailed(path: String, reason: String)
         case tlsFailed(String)
+        case unreadableRow(String)
     }
 
     private let base: Base
@@ -27,6 +28,12 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
         ChatServerError(base: .tlsFailed(reason))
     }
 
+    /// A row of a store cannot be read back as what it was: never written by this server (the database or
+    /// file was changed by hand).
+    static func unreadableRow(_ reason: String) -> ChatServerError {
+        ChatServerError(base: .unreadableRow(reason))
+    }
+
     public var description: String {
         switch self.base {
         case .overCapacity:
@@ -37,6 +44,8 @@ public struct ChatServerError: Error, Equatable, CustomStringConvertible {
             "store \(path): \(reason)"
         case .tlsFailed(let reason):
             reason
+        case .unreadableRow(let reason):
+            "a stored row cannot be read back: \(reason)"
         }
     }
 }

@@ -184,7 +184,7 @@ extension ClusterStore {
     }
 
     /// The leave notice for a member row just deleted.
-    static func leaveNotice(room: String, uid: String, name: String, node: Int32) throws(UnreadableRow) -> String {
+    static func leaveNotice(room: String, uid: String, name: String, node: Int32) throws(ChatServerError) -> String {
         let user = ChatUser(id: UserID(uid), name: name)
         return ClusterNotice.leave(room: try RoomName(stored: room), node: node, user: user).payload
     }

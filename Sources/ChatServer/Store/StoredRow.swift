@@ -1,11 +1,5 @@
 import ChatProtocol
 
-/// A stored row that cannot be read back as the message it was (never written by this server: the
-/// database or file was changed by hand).
-struct UnreadableRow: Error, CustomStringConvertible {
-    var description: String
-}
-
 extension ChatMessage {
     /// A message as the stores keep it — the wire's strings — checked on the way out.
     init(
@@ -16,9 +10,9 @@ extension ChatMessage {
         uid: String,
         text: String,
         storedTimestamp ts: String
-    ) throws(UnreadableRow) {
+    ) throws(ChatServerError) {
         guard let timestamp = Timestamp(rfc3339: ts) else {
-            throw UnreadableRow(description: "message \(seq) of room \(room) has an unreadable time '\(ts)'")
+            throw .unreadableRow("message \(seq) of room \(room) has the time '\(ts)'")
         }
         self.init(
             room: room,
@@ -34,8 +28,8 @@ extension ChatMessage {
 
 extension RoomName {
     /// A room name as a store row holds it.
-    init(stored name: String) throws(UnreadableRow) {
-        guard let room = RoomName(name) else { throw UnreadableRow(description: "'\(name)' is not a room name") }
+    init(stored name: String) throws(ChatServerError) {
+        guard let room = RoomName(name) else { throw .unreadableRow("'\(name)' is not a room name") }
         self = room
     }
 }
