@@ -1,5 +1,5 @@
 package import NIOCore
-package import NIOWebSocket
+public import NIOWebSocket
 
 /// The lifecycle of one WebSocket connection as a value, for both ends: events in, actions out, no I/O
 /// and no clock (timers and stalls are events too).
@@ -9,7 +9,7 @@ package import NIOWebSocket
 /// `open` with the ping in flight and, while its room pauses its reading, the frames read meanwhile;
 /// `closing` once our close frame is out, with its code; `closed` with the code we sent, if any.
 /// A client's connection starts `open`.
-package struct ConnectionStateMachine: Sendable {
+public struct ConnectionStateMachine: Sendable {
     /// What the caller should do.
     package enum Action: Sendable, Equatable {
         /// Hand the data frame to the application now.
@@ -44,6 +44,7 @@ package struct ConnectionStateMachine: Sendable {
     }
 
     /// Data frames read but not handed to the application yet, in order, and their bytes.
+    @usableFromInline
     package struct Held: Sendable {
         var frames = CircularBuffer<WebSocketFrame>(initialCapacity: 4)
         var bytes = 0
@@ -55,6 +56,7 @@ package struct ConnectionStateMachine: Sendable {
     }
 
     /// How an open connection reads.
+    @usableFromInline
     package enum Reading: Sendable {
         case flowing
         /// Its room waits for a member that fell behind: frames already read are held, none handled.
@@ -64,11 +66,13 @@ package struct ConnectionStateMachine: Sendable {
     }
 
     /// The liveness check: how many pings went out, and whether one waits for its pong.
+    @usableFromInline
     package enum Ping: Sendable, Equatable {
         case idle(sent: UInt64)
         case awaiting(UInt64)
     }
 
+    @usableFromInline
     enum State: Sendable {
         case joining(early: Held, ping: Ping)
         case open(ping: Ping, reading: Reading)
@@ -76,6 +80,7 @@ package struct ConnectionStateMachine: Sendable {
         case closed(sent: WebSocketErrorCode?)
     }
 
+    @usableFromInline
     private(set) var state: State
     /// The most bytes of data frames held at once (early, or while paused).
     private let maxHeldBytes: Int
@@ -96,7 +101,12 @@ package struct ConnectionStateMachine: Sendable {
     }
 
     /// Whether frames may still be sent: nothing may follow our close frame (RFC 6455 §5.5.1).
-    package var canSend: Bool {
+    ///
+    /// Public and inlinable, as the two below: the server asks it for every frame it writes, and a call
+    /// into this module copies the whole machine (retaining what it holds) to ask — `package` declarations
+    /// are not inlined across modules by this toolchain.
+    @inlinable
+    public var canSend: Bool {
         switch self.state {
         case .joining, .open: true
         case .closing, .closed: false
@@ -104,13 +114,15 @@ package struct ConnectionStateMachine: Sendable {
     }
 
     /// Whether the connection reads and hands out frames as they come (not joining, paused or draining).
-    package var readsFreely: Bool {
+    @inlinable
+    public var readsFreely: Bool {
         if case .open(_, .flowing) = self.state { return true }
         return false
     }
 
     /// Whether this side sent a close frame: a connection that ends then ended as asked.
-    package var sentClose: Bool {
+    @inlinable
+    public var sentClose: Bool {
         switch self.state {
         case .closing: true
         case .closed(let sent): sent != nil
@@ -133,12 +145,17 @@ package struct ConnectionStateMachine: Sendable {
         }
     }
 
+    /// What holding a frame costs besides its payload (the frame value and its buffer, roughly): counted
+    /// against `maxHeldBytes`, so a flood of empty frames is bounded like a flood of large ones.
+    package static let heldFrameOverhead = 64
+
     /// Keeps `frame` after the frames already held, within `maxHeldBytes`; one too many closes with 1008.
+    /// The first frame is always taken: the frame aggregator bounds its size already.
     private mutating func hold(_ frame: WebSocketFrame) -> Action {
         let joining = if case .joining = self.state { true } else { false }
         guard var held = self.takeHeld() else { return .none }
-        held.bytes += frame.length
-        guard held.bytes <= self.maxHeldBytes else {
+        held.bytes += frame.length + Self.heldFrameOverhead
+        guard held.frames.isEmpty || held.bytes <= self.maxHeldBytes else {
             let reason = joining ? "too much data before the welcome" : "too much data while the room waits"
             return self.closeRequested(.policyViolation, reason: reason)
         }

@@ -17,7 +17,7 @@ struct ConnectionStateMachineTests {
 
     /// A client's connection, or a server's once attached.
     static func open() -> ConnectionStateMachine {
-        var machine = ConnectionStateMachine.server(maxHeldBytes: 100)
+        var machine = ConnectionStateMachine.server(maxHeldBytes: 1000)
         #expect(machine.attached() == .none)
         return machine
     }
@@ -31,7 +31,7 @@ struct ConnectionStateMachineTests {
     }
 
     @Test func framesThatComeBeforeTheApplicationWaitForItInOrder() {
-        var machine = ConnectionStateMachine.server(maxHeldBytes: 100)
+        var machine = ConnectionStateMachine.server(maxHeldBytes: 1000)
         #expect(machine.receivedData(Self.text("one")) == .hold)
         #expect(machine.receivedPing() == .sendPong, "control frames are never held")
         #expect(machine.receivedData(Self.text("two")) == .hold)
@@ -52,6 +52,18 @@ struct ConnectionStateMachineTests {
         #expect(!machine.canSend)
         #expect(machine.attached() == .none)
         #expect(machine.nextHeld() == nil, "what was held is dropped with the close")
+    }
+
+    /// Each held frame costs its bookkeeping too: empty frames cannot pile up without bound.
+    @Test func aFloodOfEmptyFramesBeforeTheApplicationIsBoundedToo() {
+        var machine = ConnectionStateMachine.server(maxHeldBytes: 1000)
+        var held = 0
+        for _ in 0..<10_000 {
+            guard machine.receivedData(Self.text("")) == .hold else { break }
+            held += 1
+        }
+        #expect(held == 1000 / ConnectionStateMachine.heldFrameOverhead)
+        #expect(machine.sentClose)
     }
 
     @Test func aPausedConnectionHoldsWhatItReadsUntilResumed() {
