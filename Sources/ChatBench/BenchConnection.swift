@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// One benchmark WebSocket connection: the upgrade, then frames parsed straight from the read buffers.
 ///
@@ -23,6 +24,8 @@ final class BenchConnection: ChannelInboundHandler {
 
     private let request: ByteBuffer
     private let stats: LoopStats
+    /// The loop's figures, taken once (the connection lives on that loop).
+    private let figures: LoopStats.Figures
     /// Succeeds once the server answered `101 Switching Protocols`.
     let opened: EventLoopPromise<Void>
     private var handshaking = true
@@ -51,6 +54,7 @@ final class BenchConnection: ChannelInboundHandler {
         )
         self.request = request
         self.stats = stats
+        self.figures = stats.figures
         self.publisher = publisher
         self.opened = eventLoop.makePromise()
         (self.frame, self.markerOffset) = Self.frameTemplate(size: size)
@@ -93,7 +97,7 @@ final class BenchConnection: ChannelInboundHandler {
         if self.handshaking {
             self.opened.fail(Failure.closedDuringHandshake)
         } else {
-            self.stats.figures.closed += 1
+            self.figures.closed += 1
         }
         self.context = nil
     }
@@ -172,7 +176,8 @@ final class BenchConnection: ChannelInboundHandler {
                     )
                 }
                 if let marker {
-                    self.stats.record(sentAt: marker.sentAt, now: now)
+                    self.figures.record(sentAt: marker.sentAt, now: now)
+                    self.stats.received.add(1, ordering: .relaxed)
                     if marker.publisher == self.publisher { self.outstanding -= 1 }
                 }
             case 0x9:
@@ -182,7 +187,7 @@ final class BenchConnection: ChannelInboundHandler {
                     context: context
                 )
             case 0xA:
-                self.stats.figures.pongs += 1
+                self.figures.pongs += 1
             case 0x8:
                 context.close(promise: nil)
             default:

@@ -5,12 +5,6 @@ import NIOCore
 import NIOWebSocket
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// An open chat connection: the server's welcome, the frames that follow, and a way to send.
 ///
 /// Created by `ChatClient.withSession`, which also closes it.
@@ -58,7 +52,7 @@ public final class ChatSession: Sendable {
     }
 
     private static func frame(_ frame: ClientFrame) -> WebSocketFrame {
-        var random = MaskKeyGenerator()
+        var random = UserSpaceRandom()
         return WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &random), data: frame.encode())
     }
 
@@ -71,26 +65,5 @@ public final class ChatSession: Sendable {
         try? await self.outbound.write(
             WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
         )
-    }
-}
-
-/// The connection's `ConnectionStateMachine`, shared by the session (which closes) and its reader
-/// (which answers pings and the server's close).
-final class ClientLifecycle: Sendable {
-    private let machine = Mutex(ConnectionStateMachine.client())
-
-    func withMachine<Result>(_ body: (inout ConnectionStateMachine) -> Result) -> Result {
-        self.machine.withLock { body(&$0) }
-    }
-}
-
-/// Masking keys from the C library's `arc4random` (a ChaCha20 generator in user space on glibc 2.36 and
-/// macOS): as unpredictable as RFC 6455 §5.3 asks, without the system call per frame that
-/// `SystemRandomNumberGenerator` makes on Linux.
-struct MaskKeyGenerator: RandomNumberGenerator {
-    mutating func next() -> UInt64 {
-        var value: UInt64 = 0
-        withUnsafeMutableBytes(of: &value) { arc4random_buf($0.baseAddress!, 8) }
-        return value
     }
 }
