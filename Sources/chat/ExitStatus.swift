@@ -15,6 +15,8 @@ enum ExitStatus {
     static let accessDenied: Int32 = 77
     /// `tail --strict`: messages were missed that the server could no longer replay.
     static let gap: Int32 = 3
+    /// `tail --timeout` passed before `--count` or `--until` was met (what `timeout(1)` exits with).
+    static let tailTimedOut: Int32 = 124
 
     /// Prints `chat: error: …` on stderr and returns the exit code for `error`.
     static func report(_ error: any Error) -> ExitCode {
@@ -41,6 +43,8 @@ enum ExitStatus {
             return ExitCode.validationFailure.rawValue
         case is MissedMessages:
             return Self.gap
+        case is TailTimeout:
+            return Self.tailTimedOut
         case is ExpectedReply.TimedOut:
             return Self.timedOut
         case is BenchRunner.Failure:

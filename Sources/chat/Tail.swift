@@ -10,8 +10,8 @@ struct Tail: AsyncParsableCommand {
         discussion: """
             Text lines are 'HH:MM:SS <name> text' in local time; control characters and escape sequences \
             are shown escaped (newlines as \\n, a backslash as \\\\). --json prints the wire message objects \
-            with the exact text. Exits 0 after --count messages, or quietly when its reader goes away \
-            (chat tail | head -n 1).
+            with the exact text. Exits 0 after --count messages, after the message --until matches, or \
+            quietly when its reader goes away (chat tail | head -n 1); exits 124 when --timeout passes first.
 
             It waits for its server and reconnects by itself (unless --no-reconnect), resuming after the last \
             message it printed: no gap, no duplicate. Messages the server can no longer replay are reported \
@@ -36,6 +36,22 @@ struct Tail: AsyncParsableCommand {
     @Option(help: "Exit 0 after printing this many messages (default: run until stopped).")
     var count: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Exit 0 after printing the first message whose text matches this regular expression.",
+            valueName: "regex"
+        )
+    )
+    var until: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Exit 124 when this many seconds pass before --count or --until is met (default: no limit).",
+            valueName: "seconds"
+        )
+    )
+    var timeout: Double?
+
     @Flag(
         help:
             "Print text exactly as received, control characters and escape sequences included (they can drive your terminal)."
@@ -56,6 +72,10 @@ struct Tail: AsyncParsableCommand {
     func validate() throws {
         if let lines = self.lines, lines < 0 { throw ValidationError("-n must be 0 or more.") }
         if let count = self.count, count < 1 { throw ValidationError("--count must be 1 or more.") }
+        if let timeout = self.timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0.") }
+        if let until = self.until, (try? Regex(until)) == nil {
+            throw ValidationError("--until: '\(until)' is not a regular expression.")
+        }
     }
 
     func run() async throws {
@@ -65,7 +85,9 @@ struct Tail: AsyncParsableCommand {
                 configuration: self.connection.configuration(url: self.url),
                 options: self
             )
-            try await StandardOutput.whileReaderPresent { try await session.run(logger: logger) }
+            try await StandardOutput.whileReaderPresent {
+                try await TailTimeout.bound(self.timeout) { try await session.run(logger: logger) }
+            }
         }
     }
 }

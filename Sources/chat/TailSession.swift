@@ -6,11 +6,13 @@ import Logging
 /// One `chat tail` run: follows the room from where it should start (the state file's seq, else
 /// `--since`/`-n`), prints each message as a line, keeps the state file, and says what it could not
 /// replay — or stops there with `--strict`.
-struct TailSession {
+struct TailSession: Sendable {
     private var configuration: ClientConfiguration
     private let policy: ReconnectPolicy
     private let format: TranscriptFormat
     private let count: Int?
+    /// `--until`, made into a `Regex` by `run` (a `Regex` is not `Sendable`).
+    private let until: String?
     private let strict: Bool
     private let stateFile: TailStateFile?
 
@@ -21,6 +23,7 @@ struct TailSession {
         self.policy = options.reconnect.policy
         self.format = TranscriptFormat(json: options.json, events: options.events, raw: options.raw)
         self.count = options.count
+        self.until = options.until
         self.strict = options.strict
         self.stateFile = options.stateFile.map(TailStateFile.init(path:))
         if let saved = try self.stateFile?.load(), saved.room == configuration.url.room {
@@ -31,10 +34,12 @@ struct TailSession {
         }
     }
 
-    /// Follows until `--count` messages were printed (or forever).
+    /// Follows until `--count` messages were printed or one matched `--until` (or forever).
     func run(logger: Logger) async throws {
         var printed = 0
         var epoch = ""
+        // `Tail.validate()` checked that it parses.
+        let until = try self.until.map { try Regex($0) }
         try await ChatFollower.follow(self.configuration, policy: self.policy, logger: logger) { event in
             switch event {
             case .connected(let welcome):
@@ -54,6 +59,7 @@ struct TailSession {
                 guard case .message(let message) = frame else { return true }
                 try self.stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
                 printed += 1
+                if let until, message.text.contains(until) { return false }
                 return self.count.map { printed < $0 } ?? true
             }
         }

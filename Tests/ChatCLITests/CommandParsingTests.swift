@@ -199,8 +199,8 @@ struct CommandParsingTests {
 
                 Text lines are 'HH:MM:SS <name> text' in local time; control characters and escape sequences are
                 shown escaped (newlines as \n, a backslash as \\). --json prints the wire message objects with the
-                exact text. Exits 0 after --count messages, or quietly when its reader goes away (chat tail | head
-                -n 1).
+                exact text. Exits 0 after --count messages, after the message --until matches, or quietly when its
+                reader goes away (chat tail | head -n 1); exits 124 when --timeout passes first.
 
                 It waits for its server and reconnects by itself (unless --no-reconnect), resuming after the last
                 message it printed: no gap, no duplicate. Messages the server can no longer replay are reported on
@@ -227,6 +227,10 @@ struct CommandParsingTests {
                   -n, --lines <lines>     Replay the last N messages first (default: none).
                   --since <since>         Replay every message after this seq first, when the server still has them.
                   --count <count>         Exit 0 after printing this many messages (default: run until stopped).
+                  --until <regex>         Exit 0 after printing the first message whose text matches this regular
+                                          expression.
+                  --timeout <seconds>     Exit 124 when this many seconds pass before --count or --until is met
+                                          (default: no limit).
                   --raw                   Print text exactly as received, control characters and escape sequences
                                           included (they can drive your terminal).
                   --events                Also print join, leave and nick events.
@@ -341,6 +345,8 @@ struct CommandParsingTests {
         ["serve", "--log-level", "loud"],
         ["tail", "-n", "-1"],
         ["tail", "--count", "0"],
+        ["tail", "--until", "("],
+        ["tail", "--timeout", "0"],
         ["send", "--whole", "text"],
         ["frobnicate"],
     ])

@@ -1,0 +1,58 @@
+import ChatTestSupport
+import Foundation
+import Testing
+
+/// `tail --until` and `--timeout`, through the built binary: what a script waits for, and how long.
+@Suite(.timeLimit(.minutes(1)))
+struct TailScriptingTests {
+    /// Three messages in the room's history, sent by `bot`.
+    private static func serveWithHistory() async throws -> ServeProcess {
+        let serve = try await ServeProcess.start()
+        let send = try ChatProcess([], shell: "printf 'a\\nb\\nc\\n' | \"$CHAT\" send \(serve.url) --name bot")
+        #expect(await send.exitCode() == 0)
+        return serve
+    }
+
+    @Test func untilPrintsThroughTheFirstMatchingMessageAndExits0() async throws {
+        let serve = try await Self.serveWithHistory()
+        let tail = try ChatProcess(["tail", serve.url, "-n", "3", "--until", "^b$"])
+        #expect(await tail.exitCode() == 0)
+        let lines = await ChatProcess.collect(tail.stdout)
+        #expect(lines.map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) } == ["<bot> a", "<bot> b"])
+        #expect(await ChatProcess.collect(tail.stderr).isEmpty)
+        #expect(await serve.stop() == 0)
+    }
+
+    /// With `--json` the pattern is matched against the message's text, not the JSON line.
+    @Test func untilWithJSONMatchesTheTextOnly() async throws {
+        let serve = try await Self.serveWithHistory()
+        // `"type"` is in every JSON line, never in a text: only the text is searched.
+        let tail = try ChatProcess(["tail", serve.url, "-n", "3", "--json", "--until", "type|^c$"])
+        #expect(await tail.exitCode() == 0)
+        let texts = try await ChatProcess.collect(tail.stdout).map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["text"] as? String
+        }
+        #expect(texts == ["a", "b", "c"])
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func timeoutBeforeTheMatchExits124WithOneLine() async throws {
+        let serve = try await Self.serveWithHistory()
+        let tail = try ChatProcess(["tail", serve.url, "-n", "3", "--until", "never", "--timeout", "0.5"])
+        #expect(await tail.exitCode() == 124)
+        // What came before the time ran out was printed.
+        #expect(await ChatProcess.collect(tail.stdout).count == 3)
+        #expect(
+            await ChatProcess.collect(tail.stderr) == ["chat: error: --timeout passed (0.5s) before tail was done"]
+        )
+        #expect(await serve.stop() == 0)
+    }
+
+    @Test func aTimeoutThatIsNotReachedChangesNothing() async throws {
+        let serve = try await Self.serveWithHistory()
+        let tail = try ChatProcess(["tail", serve.url, "-n", "3", "--count", "3", "--timeout", "60"])
+        #expect(await tail.exitCode() == 0)
+        #expect(await ChatProcess.collect(tail.stdout).count == 3)
+        #expect(await serve.stop() == 0)
+    }
+}
