@@ -208,7 +208,7 @@ public struct ConnectionStateMachine: Sendable {
     package mutating func nextHeld() -> WebSocketFrame? {
         guard case .open(let ping, .draining) = self.state, var held = self.takeHeld() else { return nil }
         let frame = held.frames.popFirst()
-        if let frame { held.bytes -= frame.length }
+        if let frame { held.bytes -= frame.length + Self.heldFrameOverhead }
         self.state = .open(ping: ping, reading: held.frames.isEmpty ? .flowing : .draining(held))
         return frame
     }

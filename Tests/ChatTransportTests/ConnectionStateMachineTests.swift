@@ -85,6 +85,25 @@ struct ConnectionStateMachineTests {
         #expect(machine.readsFreely)
     }
 
+    /// A frame handed out gives back all it cost, bookkeeping included: what is held is what counts.
+    @Test func framesHandedOutFreeTheirWholeCost() {
+        let overhead = ConnectionStateMachine.heldFrameOverhead
+        // Room for three one-byte frames.
+        var machine = ConnectionStateMachine.server(maxHeldBytes: 3 * (overhead + 1))
+        #expect(machine.attached() == .none)
+        _ = machine.pauseReading()
+        for text in ["a", "b", "c"] { #expect(machine.receivedData(Self.text(text)) == .hold) }
+        machine.resumeReading()
+        // One handed out, then the room waits again: two held, room for one more.
+        #expect(machine.nextHeld().map { String(buffer: $0.unmaskedData) } == "a")
+        _ = machine.pauseReading()
+        #expect(machine.receivedData(Self.text("d")) == .hold)
+        #expect(
+            machine.receivedData(Self.text("e"))
+                == .sendClose(.policyViolation, reason: "too much data while the room waits")
+        )
+    }
+
     @Test func aFrameReadWhileDrainingWaitsBehindTheHeldOnes() {
         var machine = Self.open()
         _ = machine.pauseReading()
