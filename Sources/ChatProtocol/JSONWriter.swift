@@ -61,9 +61,15 @@ struct JSONWriter {
         self.field(key, value?.rawValue)
     }
 
-    /// A timestamp, as RFC 3339.
+    /// A timestamp, as RFC 3339: written straight into the buffer (digits and `-:.TZ`, nothing to escape).
     mutating func field(_ key: String, _ value: Timestamp) {
-        self.field(key, value.rfc3339)
+        self.key(key)
+        self.buffer.writeInteger(UInt8(ascii: "\""))
+        self.buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Timestamp.maxRFC3339Length) { raw in
+            value.writeRFC3339(into: raw.bindMemory(to: UInt8.self))
+        }
+        self.buffer.writeInteger(UInt8(ascii: "\""))
+        self.needsComma = true
     }
 
     mutating func field(_ key: String, _ value: UInt64) {

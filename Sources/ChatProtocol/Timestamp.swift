@@ -29,14 +29,56 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// The RFC 3339 form in UTC with exactly three fractional digits.
     public var rfc3339: String {
+        String(unsafeUninitializedCapacity: Self.maxRFC3339Length) { self.writeRFC3339(into: $0) }
+    }
+
+    /// The longest `writeRFC3339` writes: a year of up to 19 digits and its sign, then 20 more bytes.
+    package static let maxRFC3339Length = 40
+
+    /// Writes the RFC 3339 form as UTF-8 into `bytes` (`maxRFC3339Length` long) and returns how many bytes
+    /// it wrote. Digits straight into bytes, no intermediate strings: every message's time is formatted for
+    /// its frame and again for a store, and building it from padded strings cost 0.6 µs a time.
+    package func writeRFC3339(into bytes: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let (seconds, millis) = self.millisecondsSince1970.floorDivided(by: 1000)
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return Self.pad(Int(parts.tm_year) + 1900, 4) + "-" + Self.pad(Int(parts.tm_mon) + 1, 2) + "-"
-            + Self.pad(Int(parts.tm_mday), 2) + "T" + Self.pad(Int(parts.tm_hour), 2) + ":"
-            + Self.pad(Int(parts.tm_min), 2) + ":" + Self.pad(Int(parts.tm_sec), 2) + "."
-            + Self.pad(Int(millis), 3) + "Z"
+        var count = 0
+        func put(_ byte: UInt8) {
+            bytes[count] = byte
+            count += 1
+        }
+        func put(_ value: Int, width: Int) {
+            var digits = 1
+            var rest = value.magnitude / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            if value < 0 { put(UInt8(ascii: "-")) }
+            for _ in digits..<max(width, digits) { put(UInt8(ascii: "0")) }
+            var magnitude = value.magnitude
+            for index in stride(from: count + digits - 1, through: count, by: -1) {
+                bytes[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            count += digits
+        }
+        put(Int(parts.tm_year) + 1900, width: 4)
+        put(UInt8(ascii: "-"))
+        put(Int(parts.tm_mon) + 1, width: 2)
+        put(UInt8(ascii: "-"))
+        put(Int(parts.tm_mday), width: 2)
+        put(UInt8(ascii: "T"))
+        put(Int(parts.tm_hour), width: 2)
+        put(UInt8(ascii: ":"))
+        put(Int(parts.tm_min), width: 2)
+        put(UInt8(ascii: ":"))
+        put(Int(parts.tm_sec), width: 2)
+        put(UInt8(ascii: "."))
+        put(Int(millis), width: 3)
+        put(UInt8(ascii: "Z"))
+        return count
     }
 
     /// `HH:MM:SS` in the machine's local time zone, for human-readable output.

@@ -1,4 +1,5 @@
 import ChatProtocol
+import NIOCore
 import Testing
 
 struct TimestampTests {
@@ -9,7 +10,11 @@ struct TimestampTests {
         (-1, "1969-12-31T23:59:59.999Z"),
     ])
     func formatsAsRFC3339WithMilliseconds(_ millis: Int64, _ text: String) {
-        #expect(Timestamp(millisecondsSince1970: millis).rfc3339 == text)
+        let timestamp = Timestamp(millisecondsSince1970: millis)
+        #expect(timestamp.rfc3339 == text)
+        // A frame writes the same text straight into its buffer.
+        let message = ChatMessage(room: "r", seq: 1, id: "i", from: "f", uid: "u", text: "t", ts: timestamp)
+        #expect(String(buffer: ServerFrame.message(message).encode()).hasSuffix(#","ts":"\#(text)"}"#))
         #expect(Timestamp(rfc3339: text) == Timestamp(millisecondsSince1970: millis))
     }
 
