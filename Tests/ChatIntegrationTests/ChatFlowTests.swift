@@ -190,13 +190,15 @@ struct ChatFlowTests {
 @Suite(.runsAlone(within: .seconds(60)), .timeLimit(.minutes(10)))
 struct RateLimitTests {
     @Test func aFloodIsRefusedWhileACanaryKeepsChatting() async throws {
-        try await withChatServer(ServerConfiguration(rateLimit: 20, burst: 5)) { server in
+        // One token per 100 s: no refill can land while the 50 frames go out, however slowly (at 20/s a
+        // run slowed by the tests beside it got a sixth ack).
+        try await withChatServer(ServerConfiguration(rateLimit: 0.01, burst: 5)) { server in
             try await withRawWebSocket(port: server.port, target: "/ws?name=flood") { flood in
                 guard case .welcome(let welcome)? = try await flood.nextServerFrame() else {
                     Issue.record("no welcome")
                     return
                 }
-                #expect(welcome.limits.rateLimit == 20)
+                #expect(welcome.limits.rateLimit == 0.01)
                 #expect(welcome.limits.burst == 5)
                 for index in 1...50 {
                     try await flood.sendText(#"{"type":"message","id":"f-\#(index)","text":"flood \#(index)"}"#)
