@@ -132,6 +132,22 @@ def main():
         if len(copies) != 1:
             fail(f"{len(copies)} copies of the missed message", driver)
 
+        # ?sinceTime= on the page's URL: a new page replays from that time on, here the missed message's own.
+        replay = subprocess.run(
+            [CHAT, "tail", url, "--json", "-n", "100", "--until", "^marker after the reconnect$", "--timeout", "10"],
+            capture_output=True, text=True, timeout=TIMEOUT,
+        )
+        times = {json.loads(row)["text"]: json.loads(row)["ts"] for row in replay.stdout.splitlines()}
+        if replay.returncode != 0 or "sent while the page was away" not in times:
+            fail(f"chat tail exited {replay.returncode}: {replay.stdout} {replay.stderr}")
+        driver.get(f"http://127.0.0.1:{port}/?name=later&sinceTime={times['sent while the page was away']}")
+        wait_for(lambda: says("connected", "connected as later"), "the sinceTime page to connect", driver)
+        wait_for(lambda: any("marker after the reconnect" in text for text in messages()), "the replayed marker", driver)
+        if any("hello from the CLI" in text for text in messages()):
+            fail(f"a message from before sinceTime was replayed: {messages()}", driver)
+        if len([text for text in messages() if "sent while the page was away" in text]) != 1:
+            fail(f"the message at sinceTime was not replayed once: {messages()}", driver)
+
         # While the server was down the browser reported its refused connections; nothing else may appear.
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         errors = [entry for entry in errors if "ERR_CONNECTION_REFUSED" not in entry["message"]]

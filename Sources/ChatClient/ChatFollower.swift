@@ -11,6 +11,9 @@ public enum FollowEvent: Sendable {
     /// The server could not replay everything after `since`: messages up to `firstSeq - 1` are missing
     /// (`epochChanged`: the server restarted without a store, so its seqs started over).
     case gap(since: UInt64, firstSeq: UInt64?, epochChanged: Bool)
+    /// The server no longer has everything said from `since` on (`sinceTime`): what it has, from seq
+    /// `firstSeq` on, is replayed next.
+    case incompleteReplay(since: Timestamp, firstSeq: UInt64?)
     /// A frame from the server.
     case frame(ServerFrame)
     /// The connection is lost or could not be made; the next attempt comes after `delay`.
@@ -18,7 +21,8 @@ public enum FollowEvent: Sendable {
 }
 
 /// Follows a room across reconnects, resuming after the last message seen: no gap and no duplicate,
-/// and a `gap` event when the server can no longer fill one.
+/// and a `gap` event when the server can no longer fill one. A replay asked for (`history`,
+/// `sinceTime`) is asked for again until one of its messages arrived.
 public enum ChatFollower {
     /// Follows until `handle` returns false; retries the first connection too (a follower waits for
     /// its server, like `tail -F`).
@@ -56,6 +60,12 @@ public enum ChatFollower {
                         else { return }
                         // What was missed is reported; carry on from the live end (or the replay asked for).
                         cursor = configuration.history == nil ? welcome.seq : nil
+                    } else if configuration.since == nil, let time = configuration.sinceTime {
+                        if welcome.recovered == false {
+                            guard try await handle(.incompleteReplay(since: time, firstSeq: welcome.firstSeq)) else {
+                                return
+                            }
+                        }
                     } else if cursor == nil && configuration.history == nil {
                         cursor = welcome.seq
                     }
@@ -89,6 +99,7 @@ public enum ChatFollower {
                 configuration.since = cursor
                 configuration.epoch = epoch
                 configuration.history = nil
+                configuration.sinceTime = nil
             }
         }
     }

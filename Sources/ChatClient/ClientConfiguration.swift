@@ -1,4 +1,4 @@
-import ChatProtocol
+public import ChatProtocol
 
 /// What a client connects to and asks for.
 public struct ClientConfiguration: Sendable {
@@ -13,6 +13,8 @@ public struct ClientConfiguration: Sendable {
     public var since: UInt64?
     /// The epoch `since` belongs to.
     public var epoch: String?
+    /// Replay what was said from this time on (the server ignores it when `since` is set).
+    public var sinceTime: Timestamp?
     /// Replay the last N messages first.
     public var history: Int?
     /// How long to wait for the TCP connection.
@@ -55,13 +57,14 @@ public struct ClientConfiguration: Sendable {
         self.url = self.servers[index]
     }
 
-    /// The request target: the path with `name`, `since`, `epoch` and `history` in the query.
+    /// The request target: the path with `name`, `since`, `epoch`, `sinceTime` and `history` in the query.
     var requestTarget: String {
         var parameters: [String] = []
         if !self.url.extraQuery.isEmpty { parameters.append(self.url.extraQuery) }
         if let name { parameters.append("name=" + Self.percentEncoded(name)) }
         if let since { parameters.append("since=\(since)") }
         if let epoch { parameters.append("epoch=" + Self.percentEncoded(epoch)) }
+        if let sinceTime { parameters.append("sinceTime=" + Self.percentEncoded(sinceTime.rfc3339)) }
         if let history { parameters.append("history=\(history)") }
         return parameters.isEmpty ? self.url.path : self.url.path + "?" + parameters.joined(separator: "&")
     }

@@ -90,11 +90,14 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             + Self.pad(Int(parts.tm_sec), 2)
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC, as this protocol writes it); nil for anything else.
+    /// Parses an RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`, as this protocol writes it
+    /// (UTC, `Z`) or as people and other programs do (an offset; `t`, `z` or a space as RFC 3339 allows);
+    /// fractions finer than a millisecond are cut. nil for anything else.
     public init?(rfc3339 text: String) {
         let bytes = Array(text.utf8)
-        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        guard bytes.count >= 20 else { return nil }
         func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
             var value = 0
             for index in range {
                 let digit = Int(bytes[index]) - 48
@@ -103,21 +106,35 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             }
             return value
         }
-        guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+        guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(bytes[10]),
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
+        var index = 19
         var millis = 0
-        if bytes.count > 20 {
-            // A fraction: '.' and 1 or more digits; only the first three count.
-            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21,
-                let fraction = number(20..<(bytes.count - 1))
+        if bytes[index] == UInt8(ascii: ".") {
+            // One or more digits; only the first three count.
+            index += 1
+            let digits = bytes[index...].prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
+            guard digits > 0, let fraction = number(index..<(index + min(digits, 3))) else { return nil }
+            millis = fraction * Self.powerOfTen(3 - min(digits, 3))
+            index += digits
+        }
+        guard index < bytes.count else { return nil }
+        var offsetMinutes = 0
+        switch bytes[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == bytes.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard index + 6 == bytes.count, bytes[index + 3] == UInt8(ascii: ":"),
+                let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)),
+                hours < 24, minutes < 60
             else { return nil }
-            let digits = bytes.count - 21
-            millis = digits >= 3 ? fraction / Self.powerOfTen(digits - 3) : fraction * Self.powerOfTen(3 - digits)
-        } else if bytes.count != 20 {
+            offsetMinutes = (hours * 60 + minutes) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+        default:
             return nil
         }
         var parts = tm()
@@ -127,8 +144,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         parts.tm_hour = Int32(hour)
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
-        let seconds = timegm(&parts)
-        self.millisecondsSince1970 = Int64(seconds) * 1000 + Int64(millis)
+        let seconds = Int64(timegm(&parts)) - Int64(offsetMinutes) * 60
+        self.millisecondsSince1970 = seconds * 1000 + Int64(millis)
     }
 
     private static func powerOfTen(_ exponent: Int) -> Int {

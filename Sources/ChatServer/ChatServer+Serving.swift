@@ -50,21 +50,34 @@ extension ChatServer {
         )
     }
 
-    /// For a resume older than the room's history: the messages the store still has, within
-    /// `maxReadBackBytes`. Empty without a store, when the history suffices, or when reading fails
-    /// (the client is then told it was not recovered, as without a store).
-    private func readBack(for request: ConnectRequest) async -> [Room.StoredMessage] {
-        guard let seqs = self.hub.missing(for: request) else { return [] }
+    /// For a resume (`since`) or a `sinceTime` older than the room's history: what the store still has,
+    /// within `maxReadBackBytes`. Nothing without a store or when the history suffices; nothing, too, when
+    /// reading fails (the client is then told it was not recovered, as without a store).
+    private func readBack(
+        for request: ConnectRequest
+    ) async -> (
+        earlier: [Room.StoredMessage], stored: Room.StoredSince?
+    ) {
+        guard let missing = self.hub.missing(for: request), self.cluster != nil || self.store != nil else {
+            return ([], nil)
+        }
+        let room = request.room
         let maxBytes = self.configuration.maxReadBackBytes
         do {
-            if let cluster = self.cluster {
-                let room = request.room
-                return try await withDeadline(ClusterNode.callLimit) {
-                    try await cluster.store.messages(room: room, seqs: seqs, maxBytes: maxBytes)
+            switch missing {
+            case .seqs(let seqs):
+                return (try await self.storedMessages(room: room, seqs: seqs, maxBytes: maxBytes), nil)
+            case .time(let time, let through, let historyStart):
+                guard let first = try await self.storedFirstSeq(room: room, atOrAfter: time) else {
+                    return ([], Room.StoredSince(firstSeq: nil, messages: []))
                 }
+                // From the history's start on, the room has the messages itself.
+                let messages =
+                    first < historyStart
+                    ? try await self.storedMessages(room: room, seqs: first...max(first, through), maxBytes: maxBytes)
+                    : []
+                return ([], Room.StoredSince(firstSeq: first, messages: messages))
             }
-            guard let store = self.store else { return [] }
-            return try await store.messages(room: request.room, seqs: seqs, maxBytes: maxBytes)
         } catch {
             let (name, reason) =
                 if let cluster = self.cluster {
@@ -76,8 +89,30 @@ extension ChatServer {
                 "cannot read history back from the store",
                 metadata: ["chat.store": "\(name)", "chat.error": "\(reason)"]
             )
-            return []
+            return ([], nil)
         }
+    }
+
+    private func storedMessages(
+        room: RoomName,
+        seqs: ClosedRange<UInt64>,
+        maxBytes: Int
+    ) async throws -> [Room.StoredMessage] {
+        if let cluster = self.cluster {
+            return try await withDeadline(ClusterNode.callLimit) {
+                try await cluster.store.messages(room: room, seqs: seqs, maxBytes: maxBytes)
+            }
+        }
+        return try await self.store?.messages(room: room, seqs: seqs, maxBytes: maxBytes) ?? []
+    }
+
+    private func storedFirstSeq(room: RoomName, atOrAfter time: Timestamp) async throws -> UInt64? {
+        if let cluster = self.cluster {
+            return try await withDeadline(ClusterNode.callLimit) {
+                try await cluster.store.firstSeq(room: room, atOrAfter: time)
+            }
+        }
+        return try await self.store?.firstSeq(room: room, atOrAfter: time)
     }
 
     /// `--echo-path`: every message comes back verbatim — text as text (if it is UTF-8, else 1007),
@@ -112,8 +147,14 @@ extension ChatServer {
             connection.requestClose(.unexpectedServerError, reason: "not admitted")
             return
         }
-        let earlier = await self.readBack(for: request)
-        let (user, box) = self.hub.join(connection, request: request, earlier: earlier, claimed: claimed)
+        let readBack = await self.readBack(for: request)
+        let (user, box) = self.hub.join(
+            connection,
+            request: request,
+            earlier: readBack.earlier,
+            stored: readBack.stored,
+            claimed: claimed
+        )
         let logger = self.logger
         // Built when something is logged: an idle connection keeps no metadata of its own.
         let metadata: @Sendable () -> Logger.Metadata = {

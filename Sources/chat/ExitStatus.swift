@@ -88,6 +88,12 @@ struct MissedMessages: Error, CustomStringConvertible {
         return
             "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
     }
+
+    /// What `tail` says when the server no longer has everything said from `since` on.
+    static func describe(since: Timestamp, firstSeq: UInt64?) -> String {
+        let first = firstSeq.map { "seq \($0)" } ?? "now"
+        return "the server no longer has every message since \(since.rfc3339): replaying from \(first) on"
+    }
 }
 
 extension StandardError {

@@ -42,6 +42,9 @@ struct ExpectedReply {
                     switch event {
                     case .connected:
                         return true
+                    case .incompleteReplay(let since, let firstSeq):
+                        StandardError.warn(MissedMessages.describe(since: since, firstSeq: firstSeq))
+                        return true
                     case .gap(let since, let firstSeq, let epochChanged):
                         StandardError.warn(
                             MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)

@@ -67,6 +67,8 @@ struct InteractiveJoin {
                     if let prompt = shared.connected(welcome) { editor.setPrompt(prompt) }
                 case .gap(let since, let firstSeq, let epochChanged):
                     editor.print([renderer.gap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)])
+                case .incompleteReplay(let since, let firstSeq):
+                    editor.print([renderer.dim(MissedMessages.describe(since: since, firstSeq: firstSeq))])
                 case .reconnecting(let attempt, let delay, let reason):
                     if attempt == 1 { editor.print([renderer.dim("connection lost: \(reason)")]) }
                     if let prompt = shared.promptState(.reconnecting(delay: delay)) { editor.setPrompt(prompt) }

@@ -21,6 +21,8 @@ struct PlainJoin {
                         switch event {
                         case .connected(let welcome):
                             _ = shared.connected(welcome)
+                        case .incompleteReplay(let since, let firstSeq):
+                            StandardError.warn(MissedMessages.describe(since: since, firstSeq: firstSeq))
                         case .gap(let since, let firstSeq, let epochChanged):
                             StandardError.warn(
                                 MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)

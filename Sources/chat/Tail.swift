@@ -33,6 +33,14 @@ struct Tail: AsyncParsableCommand {
     @Option(help: "Replay every message after this seq first, when the server still has them.")
     var since: UInt64?
 
+    @Option(
+        help: ArgumentHelp(
+            "Replay what was said from this time on first: RFC 3339, a local date and time, or a span back from now (10m, 2h, 1d).",
+            valueName: "when"
+        )
+    )
+    var sinceTime: String?
+
     @Option(help: "Exit 0 after printing this many messages (default: run until stopped).")
     var count: Int?
 
@@ -73,6 +81,14 @@ struct Tail: AsyncParsableCommand {
         if let lines = self.lines, lines < 0 { throw ValidationError("-n must be 0 or more.") }
         if let count = self.count, count < 1 { throw ValidationError("--count must be 1 or more.") }
         if let timeout = self.timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0.") }
+        if let sinceTime = self.sinceTime {
+            guard SinceTime.parse(sinceTime) != nil else {
+                throw ValidationError("--since-time: '\(sinceTime)' is not a time: \(SinceTime.forms).")
+            }
+            if self.since != nil || self.lines != nil {
+                throw ValidationError("--since-time replays by time; it cannot be combined with --since or -n.")
+            }
+        }
         if let until = self.until, (try? Regex(until)) == nil {
             throw ValidationError("--until: '\(until)' is not a regular expression.")
         }

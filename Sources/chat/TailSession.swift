@@ -4,7 +4,7 @@ import ChatTerminal
 import Logging
 
 /// One `chat tail` run: follows the room from where it should start (the state file's seq, else
-/// `--since`/`-n`), prints each message as a line, keeps the state file, and says what it could not
+/// `--since`/`--since-time`/`-n`), prints each message as a line, keeps the state file, and says what it could not
 /// replay — or stops there with `--strict`.
 struct TailSession: Sendable {
     private var configuration: ClientConfiguration
@@ -20,6 +20,7 @@ struct TailSession: Sendable {
         self.configuration = configuration
         self.configuration.history = options.lines
         self.configuration.since = options.since
+        self.configuration.sinceTime = options.sinceTime.flatMap { SinceTime.parse($0) }
         self.policy = options.reconnect.policy
         self.format = TranscriptFormat(json: options.json, events: options.events, raw: options.raw)
         self.count = options.count
@@ -31,6 +32,7 @@ struct TailSession: Sendable {
             self.configuration.since = saved.seq
             self.configuration.epoch = saved.epoch
             self.configuration.history = nil
+            self.configuration.sinceTime = nil
         }
     }
 
@@ -47,6 +49,11 @@ struct TailSession: Sendable {
                 return true
             case .gap(let since, let firstSeq, let epochChanged):
                 let message = MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                if self.strict { throw MissedMessages(description: message) }
+                StandardError.warn(message)
+                return true
+            case .incompleteReplay(let since, let firstSeq):
+                let message = MissedMessages.describe(since: since, firstSeq: firstSeq)
                 if self.strict { throw MissedMessages(description: message) }
                 StandardError.warn(message)
                 return true

@@ -226,6 +226,8 @@ struct CommandParsingTests {
                                           event) objects.
                   -n, --lines <lines>     Replay the last N messages first (default: none).
                   --since <since>         Replay every message after this seq first, when the server still has them.
+                  --since-time <when>     Replay what was said from this time on first: RFC 3339, a local date and
+                                          time, or a span back from now (10m, 2h, 1d).
                   --count <count>         Exit 0 after printing this many messages (default: run until stopped).
                   --until <regex>         Exit 0 after printing the first message whose text matches this regular
                                           expression.
@@ -347,6 +349,9 @@ struct CommandParsingTests {
         ["tail", "--count", "0"],
         ["tail", "--until", "("],
         ["tail", "--timeout", "0"],
+        ["tail", "--since-time", "2x"],
+        ["tail", "--since-time", "1h", "--since", "3"],
+        ["tail", "--since-time", "1h", "-n", "3"],
         ["send", "--whole", "text"],
         ["frobnicate"],
     ])

@@ -25,8 +25,17 @@ struct TimestampTests {
     }
 
     @Test(arguments: [
+        "2025-11-25T15:03:05.123+01:00", "2025-11-25T09:33:05.123-04:30", "2025-11-25t14:03:05.123z",
+        "2025-11-25 14:03:05.123Z", "2025-11-25T14:03:05.123+00:00",
+    ])
+    func parsesOffsetsAndTheOtherSpellingsRFC3339Allows(_ text: String) {
+        #expect(Timestamp(rfc3339: text)?.millisecondsSince1970 == 1_764_079_385_123)
+    }
+
+    @Test(arguments: [
         "", "2025-11-25", "2025-11-25T14:03:05", "2025-13-25T14:03:05Z", "2025-11-25T14:03:05.Z",
-        "x025-11-25T14:03:05Z",
+        "x025-11-25T14:03:05Z", "2025-11-25T14:03:05+01", "2025-11-25T14:03:05+0100", "2025-11-25T14:03:05Zx",
+        "2025-11-25T14:03:05+24:00", "2025-11-25X14:03:05Z", "2025-11-25T14:03:05.",
     ])
     func rejectsAnythingElse(_ text: String) {
         #expect(Timestamp(rfc3339: text) == nil)

@@ -160,6 +160,18 @@ extension ClusterStore {
         return result
     }
 
+    /// The seq of `room`'s first committed message posted at or after `time`; nil when there is none.
+    func firstSeq(room: RoomName, atOrAfter time: Timestamp) async throws -> UInt64? {
+        let rows = try await self.client.query(
+            """
+            SELECT seq FROM chat_messages WHERE room = \(room.rawValue) AND ts COLLATE "C" >= \(time.rfc3339)
+            ORDER BY ts COLLATE "C" LIMIT 1
+            """
+        )
+        for try await seq in rows.decode(Int64.self) { return UInt64(seq) }
+        return nil
+    }
+
     /// The last committed seq of each of `rooms` that has any.
     func lastSeqs(of rooms: [RoomName]) async throws -> [RoomName: UInt64] {
         guard !rooms.isEmpty else { return [:] }

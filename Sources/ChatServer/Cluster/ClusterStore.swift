@@ -205,6 +205,12 @@ public final class ClusterStore: Sendable {
                 "CREATE INDEX IF NOT EXISTS chat_members_node ON chat_members (node)",
                 logger: logger
             )
+            // `sinceTime` looks a room's messages up by time. The times are RFC 3339 UTC of one fixed width, so
+            // they sort in time order byte by byte — under the "C" collation, not a locale's.
+            try await connection.query(
+                #"CREATE INDEX IF NOT EXISTS chat_messages_time ON chat_messages (room, ts COLLATE "C")"#,
+                logger: logger
+            )
             try await connection.query(
                 """
                 INSERT INTO chat_meta (key, value) VALUES ('schema', \(version)), ('epoch', \(epoch))

@@ -1,13 +1,16 @@
 import ChatProtocol
 import NIOHTTP1
 
-/// What a client asks for in its upgrade request: `/ws[/ROOM]?name=…&since=…&epoch=…&history=…`.
+/// What a client asks for in its upgrade request:
+/// `/ws[/ROOM]?name=…&since=…&epoch=…&sinceTime=…&history=…`.
 struct ConnectRequest: Sendable, Equatable {
     var room: RoomName
     /// The requested name, already normalised; nil when the client gave none.
     var name: String?
     var since: UInt64?
     var epoch: String?
+    /// `sinceTime=`: replay what was said from this time on. A `since` given too takes precedence.
+    var sinceTime: Timestamp?
     var history: Int?
     /// `?token=`: how a browser page passes the server's token (it cannot set headers on a WebSocket).
     var token: String?
@@ -50,6 +53,13 @@ struct ConnectRequest: Sendable, Equatable {
                 request.since = since
             case "epoch":
                 request.epoch = value
+            case "sinceTime":
+                guard let time = Timestamp(rfc3339: value) else {
+                    return .failure(
+                        Rejection(status: .badRequest, message: "invalid sinceTime: expected an RFC 3339 time")
+                    )
+                }
+                request.sinceTime = time
             case "token":
                 request.token = value
             case "history":
@@ -65,11 +75,19 @@ struct ConnectRequest: Sendable, Equatable {
         return .success(request)
     }
 
-    init(room: RoomName, name: String? = nil, since: UInt64? = nil, epoch: String? = nil, history: Int? = nil) {
+    init(
+        room: RoomName,
+        name: String? = nil,
+        since: UInt64? = nil,
+        epoch: String? = nil,
+        sinceTime: Timestamp? = nil,
+        history: Int? = nil
+    ) {
         self.room = room
         self.name = name
         self.since = since
         self.epoch = epoch
+        self.sinceTime = sinceTime
         self.history = history
     }
 

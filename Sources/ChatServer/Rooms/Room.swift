@@ -53,6 +53,16 @@ struct Room: Sendable {
         }
     }
 
+    /// What a store holds of a room from some time on, read for a `sinceTime` join that reaches back
+    /// further than the history.
+    struct StoredSince: Sendable {
+        /// The store's first message at or after the time; nil when it has none.
+        var firstSeq: UInt64?
+        /// The messages from `firstSeq` on, oldest first, as far as the read-back bound allowed; empty when
+        /// the history has `firstSeq` already.
+        var messages: [StoredMessage]
+    }
+
     /// What a client gets replayed when it joins.
     struct Replay: Sendable {
         /// The encoded messages to send, oldest first.
@@ -82,6 +92,9 @@ struct Room: Sendable {
     /// How many client message ids are remembered for de-duplication.
     let dedupWindow: Int
     private var history: CircularBuffer<StoredMessage>
+    /// When the newest message that left the history (or never entered it) was posted; nil when none did,
+    /// or when it is not known (a room restored from a store).
+    private var newestDropped: Timestamp?
     private var acceptedIDs: [MessageID: UInt64] = [:]
     private var acceptedOrder: CircularBuffer<MessageID>
     /// Messages posted but not confirmed yet, seqs `confirmedSeq + 1 ... lastSeq` in order.
@@ -117,6 +130,7 @@ struct Room: Sendable {
         for persisted in messages where persisted.clientID {
             self.accept(id: persisted.message.id, seq: persisted.message.seq)
         }
+        self.newestDropped = messages.dropLast(self.historyLimit).last?.message.ts
         for persisted in messages.suffix(self.historyLimit) {
             self.remember(
                 StoredMessage(message: persisted.message, frame: ServerFrame.message(persisted.message).encode())
@@ -250,8 +264,11 @@ struct Room: Sendable {
     }
 
     private mutating func remember(_ stored: StoredMessage) {
-        guard self.historyLimit > 0 else { return }
-        if self.history.count == self.historyLimit { self.history.removeFirst() }
+        guard self.historyLimit > 0 else {
+            self.newestDropped = stored.message.ts
+            return
+        }
+        if self.history.count == self.historyLimit { self.newestDropped = self.history.removeFirst().message.ts }
         self.history.append(stored)
     }
 
@@ -279,15 +296,71 @@ struct Room: Sendable {
     ) -> Replay {
         guard let since else { return Replay(frames: self.last(count), recovered: nil, firstSeq: nil) }
         let sameEpoch = epoch == nil || epoch == currentEpoch
-        let contiguous = earlier.enumerated().allSatisfy { $0.element.message.seq == since + 1 + UInt64($0.offset) }
         // The stored messages are used only when they join `since` to the history without a hole.
-        let covered = contiguous ? earlier.last?.message.seq ?? since : since
+        let covered = Self.isContiguous(earlier, after: since) ? earlier.last?.message.seq ?? since : since
         guard sameEpoch, since <= self.confirmedSeq, covered + 1 >= self.firstSeq else {
             return Replay(frames: self.last(count), recovered: false, firstSeq: self.firstSeq)
         }
         let stored = covered > since ? earlier.map(\.frame) : []
         let frames = stored + self.history.filter { $0.message.seq > covered }.map(\.frame)
         return Replay(frames: frames, recovered: true, firstSeq: nil)
+    }
+
+    /// What to replay to a client that asked for what was said from `time` on (`sinceTime`): the history
+    /// from its first message at or after `time` — preceded by what a store still has (`stored`) when the
+    /// history does not reach back that far. `recovered` is false when messages from `time` on are gone
+    /// (no store, or its read-back bound was passed): then the history's part is replayed still.
+    func replay(from time: Timestamp, stored: StoredSince?) -> Replay {
+        let recent = self.history.drop { $0.message.ts < time }
+        if self.historyReaches(back: time) {
+            return Replay(frames: recent.map(\.frame), recovered: true, firstSeq: nil)
+        }
+        if let stored {
+            guard let start = stored.firstSeq else {
+                // The store has nothing from then on, so neither has the history: nothing was said.
+                return Replay(frames: [], recovered: true, firstSeq: nil)
+            }
+            if start >= self.firstSeq {
+                return Replay(
+                    frames: self.history.filter { $0.message.seq >= start }.map(\.frame),
+                    recovered: true,
+                    firstSeq: nil
+                )
+            }
+            if let last = stored.messages.last, Self.isContiguous(stored.messages, after: start - 1),
+                last.message.seq + 1 >= self.firstSeq
+            {
+                let frames =
+                    stored.messages.map(\.frame)
+                    + self.history.filter { $0.message.seq > last.message.seq }.map(\.frame)
+                return Replay(frames: frames, recovered: true, firstSeq: nil)
+            }
+        }
+        return Replay(
+            frames: recent.map(\.frame),
+            recovered: false,
+            firstSeq: recent.first?.message.seq ?? self.confirmedSeq + 1
+        )
+    }
+
+    /// Whether the history holds every message posted from `time` on: nothing ever left it, or what left
+    /// it is older. When this is false, a store may still have them (`missing(from:)`).
+    func historyReaches(back time: Timestamp) -> Bool {
+        if self.firstSeq == 1 { return true }
+        if let first = self.history.first, first.message.ts < time { return true }
+        return self.newestDropped.map { $0 < time } ?? false
+    }
+
+    /// For a `sinceTime` join the history cannot serve: the seqs a store should look among (through the
+    /// newest, so what it reads still joins the history if it moves on meanwhile) and where the history starts.
+    func missing(from time: Timestamp) -> (through: UInt64, historyStart: UInt64)? {
+        guard !self.historyReaches(back: time) else { return nil }
+        return (self.confirmedSeq, self.firstSeq)
+    }
+
+    /// Whether `messages` are the seqs right after `seq`, without a hole.
+    private static func isContiguous(_ messages: [StoredMessage], after seq: UInt64) -> Bool {
+        messages.enumerated().allSatisfy { $0.element.message.seq == seq + 1 + UInt64($0.offset) }
     }
 
     /// What to read back from a store for a resume from `since` that the history can no longer serve: every

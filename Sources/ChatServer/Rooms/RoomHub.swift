@@ -145,21 +145,40 @@ final class RoomHub: Sendable {
         )
     }
 
-    /// The seqs a store should read back for `request`'s resume, when the room's history cannot serve it.
-    func missing(for request: ConnectRequest) -> ClosedRange<UInt64>? {
-        guard let since = request.since, let box = self.rooms.withLock({ $0[request.room] }) else { return nil }
-        return box.state.withLock { $0.room.missing(since: since, epoch: request.epoch, currentEpoch: self.epoch) }
+    /// What a store should read back for `request` when the room's history cannot serve it: the seqs
+    /// after its `since`, or where to look for its `sinceTime`.
+    func missing(for request: ConnectRequest) -> Missing? {
+        guard let box = self.rooms.withLock({ $0[request.room] }) else { return nil }
+        if let since = request.since {
+            return box.state.withLock {
+                $0.room.missing(since: since, epoch: request.epoch, currentEpoch: self.epoch).map(Missing.seqs)
+            }
+        }
+        guard let time = request.sinceTime else { return nil }
+        return box.state.withLock {
+            $0.room.missing(from: time).map { Missing.time(time, through: $0.through, historyStart: $0.historyStart) }
+        }
+    }
+
+    /// What a joiner needs from the store (see `missing(for:)`).
+    enum Missing: Equatable {
+        /// The messages with these seqs.
+        case seqs(ClosedRange<UInt64>)
+        /// The messages from `time` on, up to `through`; those from `historyStart` on the room has.
+        case time(Timestamp, through: UInt64, historyStart: UInt64)
     }
 
     /// Adds `connection` to its room: queues its welcome and replay, tells the others, and returns who it is.
     /// - Parameters:
     ///   - earlier: Messages read back from the store for a resume older than the history.
+    ///   - stored: What the store has for a `sinceTime` older than the history.
     ///   - claimed: In a cluster, the member as the database admitted it (its name unique on every node),
     ///     in the room `ClusterNode.prepare` reserved.
     func join(
         _ connection: ServerConnection,
         request: ConnectRequest,
         earlier: [Room.StoredMessage] = [],
+        stored: Room.StoredSince? = nil,
         claimed: (user: ChatUser, box: RoomBox)? = nil
     ) -> (user: ChatUser, box: RoomBox) {
         let userID = claimed?.user.id ?? UserID(RandomID.make(prefix: "u-"))
@@ -184,13 +203,18 @@ final class RoomHub: Sendable {
             } else {
                 user = state.room.join(id: userID, requestedName: requestedName)
             }
-            let replay = state.room.replay(
-                since: request.since,
-                epoch: request.epoch,
-                currentEpoch: self.epoch,
-                count: request.history,
-                earlier: earlier
-            )
+            let replay =
+                if request.since == nil, let time = request.sinceTime {
+                    state.room.replay(from: time, stored: stored)
+                } else {
+                    state.room.replay(
+                        since: request.since,
+                        epoch: request.epoch,
+                        currentEpoch: self.epoch,
+                        count: request.history,
+                        earlier: earlier
+                    )
+                }
             let members = state.room.members
             let large = self.isLarge(memberCount: members.count)
             let welcome = Welcome(

@@ -66,6 +66,9 @@ public final class MessageStore: Sendable {
                 ) WITHOUT ROWID
                 """
             )
+            // `sinceTime` looks a room's messages up by time. The times are RFC 3339 UTC of one fixed width, so
+            // they sort as text in time order.
+            _ = try await connection.query("CREATE INDEX IF NOT EXISTS messages_time ON messages (room, ts)")
             _ = try await connection.query(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('epoch', ?)",
                 [.text(Self.schemaVersion), .text(RandomID.make(length: 12))]
@@ -139,6 +142,15 @@ public final class MessageStore: Sendable {
             if rows.count < pageSize { break }
         }
         return result
+    }
+
+    /// The seq of `room`'s first message posted at or after `time`; nil when there is none.
+    func firstSeq(room: RoomName, atOrAfter time: Timestamp) async throws -> UInt64? {
+        let rows = try await self.connection.query(
+            "SELECT seq FROM messages WHERE room = ? AND ts >= ? ORDER BY ts LIMIT 1",
+            [.text(room.rawValue), .text(time.rfc3339)]
+        )
+        return rows.first?.column("seq")?.integer.map { UInt64($0) }
     }
 
     /// Writes `messages` in one transaction; when it returns they are on disk.

@@ -7,6 +7,18 @@
   const wsPath = room === "lobby" ? "/ws" : "/ws/" + room;
   const state = { ws: null, seq: null, epoch: null, attempt: 0, since: 0, connectedAt: 0, me: null, ownIds: new Set(), members: new Map(), pending: new Map(), counter: 0 };
   const prefix = Math.random().toString(36).slice(2, 10) + "-";
+  // ?sinceTime=2026-12-01T14:00:00Z (or a span back from now: 10m, 2h, 1d): the first connection replays
+  // what was said from then on instead of the last 50 messages. A time that does not parse is ignored.
+  const sinceTime = (() => {
+    const text = params.get("sinceTime");
+    if (!text) return null;
+    const units = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
+    const span = /^(\d+[smhdw])+$/.test(text)
+      ? [...text.matchAll(/(\d+)([smhdw])/g)].reduce((ms, [, count, unit]) => ms + Number(count) * units[unit], 0)
+      : null;
+    const date = span === null ? new Date(text) : new Date(Date.now() - span);
+    return isNaN(date.getTime()) ? null : date.toISOString();
+  })();
   $("room").textContent = "# " + room;
   document.title = room + " · chat";
 
@@ -95,7 +107,7 @@
     const query = new URLSearchParams();
     query.set("name", name);
     if (token) query.set("token", token);
-    if (state.seq === null) query.set("history", "50");
+    if (state.seq === null) query.set(sinceTime ? "sinceTime" : "history", sinceTime || "50");
     else { query.set("since", String(state.seq)); if (state.epoch) query.set("epoch", state.epoch); }
     setStatus("connecting", "connecting");
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + wsPath + "?" + query);
