@@ -10,6 +10,30 @@ public enum ChatPublisher {
     public enum Progress: Sendable {
         /// The connection is lost; the next attempt comes after `delay`.
         case reconnecting(attempt: Int, delay: Duration, reason: String)
+        /// With `Options.reportsDelivery`: messages acknowledged, in input order — each told once, none
+        /// before all that came before it in the input — and the counts then.
+        case acknowledged([Receipt], Status)
+    }
+
+    /// A message the server acknowledged.
+    public struct Receipt: Sendable, Equatable {
+        /// Its id (`<idPrefix>-<n>` for the n-th text).
+        public var id: MessageID
+        /// The seq the server gave it.
+        public var seq: UInt64
+    }
+
+    /// How far a run is.
+    public struct Status: Sendable, Equatable {
+        /// Messages written to the server at least once.
+        public var sent: Int
+        /// Messages the server acknowledged.
+        public var acknowledged: Int
+
+        public init(sent: Int, acknowledged: Int) {
+            self.sent = sent
+            self.acknowledged = acknowledged
+        }
     }
 
     /// What a completed run delivered.
@@ -36,7 +60,10 @@ public enum ChatPublisher {
         public var idPrefix: String
         /// Whether sends keep under the server's announced rate limit.
         public var pacing: Bool
-        /// Told when the run reconnects.
+        /// Whether `progress` is told of acknowledgements (`.acknowledged`).
+        public var reportsDelivery: Bool
+        /// Told when the run reconnects and, with `reportsDelivery`, of every acknowledgement — on the
+        /// task that reads the connection, before the run can finish.
         public var progress: @Sendable (Progress) -> Void
 
         public init(
@@ -46,6 +73,7 @@ public enum ChatPublisher {
             windowBytes: Int = 1 << 20,
             idPrefix: String = RandomID.make(length: 8),
             pacing: Bool = true,
+            reportsDelivery: Bool = false,
             progress: @escaping @Sendable (Progress) -> Void = { _ in }
         ) {
             self.policy = policy
@@ -54,6 +82,7 @@ public enum ChatPublisher {
             self.windowBytes = windowBytes
             self.idPrefix = idPrefix
             self.pacing = pacing
+            self.reportsDelivery = reportsDelivery
             self.progress = progress
         }
     }
@@ -75,7 +104,12 @@ public enum ChatPublisher {
     ) async throws -> Result where Texts.Element == String {
         let outbox = OutboxDriver(
             Outbox(
-                limits: Outbox.Limits(window: options.window, windowBytes: options.windowBytes, pacing: options.pacing),
+                limits: Outbox.Limits(
+                    window: options.window,
+                    windowBytes: options.windowBytes,
+                    pacing: options.pacing,
+                    keepsReceipts: options.reportsDelivery
+                ),
                 idPrefix: options.idPrefix
             )
         )
@@ -169,7 +203,7 @@ public enum ChatPublisher {
                         )
                     }
                     defer { outbox.update { $0.disconnected() } }
-                    try await Self.send(outbox, on: session)
+                    try await Self.send(outbox, on: session, options: options)
                 }
                 return
             } catch {
@@ -196,13 +230,24 @@ public enum ChatPublisher {
 
     /// On one connection: the outbox's sends go out as it says, while acks and refusals come back, until
     /// everything is acknowledged.
-    private static func send(_ outbox: OutboxDriver, on session: ChatSession) async throws {
+    private static func send(_ outbox: OutboxDriver, on session: ChatSession, options: Options) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await frame in session.events {
                     switch frame {
                     case .ack(let ack):
-                        outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
+                        guard options.reportsDelivery else {
+                            outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
+                            continue
+                        }
+                        // Told before the outbox can say it is finished, so none is missing at the end.
+                        let (receipts, status) = outbox.update { outbox in
+                            outbox.acknowledged(ack.id, seq: ack.seq)
+                            return (outbox.takeReceipts(), Status(sent: outbox.sent, acknowledged: outbox.acknowledged))
+                        }
+                        if !receipts.isEmpty {
+                            options.progress(.acknowledged(receipts.map { Receipt(id: $0.id, seq: $0.seq) }, status))
+                        }
                     case .error(let error):
                         // An error about no message of ours (or about none at all) ends the run too.
                         let refusal = error.id.map { id in

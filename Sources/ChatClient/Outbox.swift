@@ -16,6 +16,15 @@ struct Outbox: Sendable {
         var window = Int.max
         var windowBytes = Int.max
         var pacing = true
+        /// Whether acknowledgements are kept for `takeReceipts()` (`chat send --json`).
+        var keepsReceipts = false
+    }
+
+    /// A message the server acknowledged, with the seq it gave.
+    struct Receipt: Sendable, Equatable {
+        var number: Int
+        var id: MessageID
+        var seq: UInt64
     }
 
     struct Message: Sendable, Equatable {
@@ -87,6 +96,12 @@ struct Outbox: Sendable {
     /// The epoch of the latest connection.
     private(set) var epoch: String?
     private(set) var acknowledged = 0
+    /// How many messages were written at least once.
+    private(set) var sent = 0
+    /// The number of the last message written the first time.
+    private var newestSent = 0
+    /// Acknowledgements not taken yet (`takeReceipts()`), in input order.
+    private var receipts: [Receipt] = []
     private(set) var lastSeq: UInt64?
     private(set) var unacknowledged = 0
     private(set) var unacknowledgedBytes = 0
@@ -159,7 +174,12 @@ struct Outbox: Sendable {
     /// The server acknowledged `id` with `seq`; false for an id not waiting here (a repeated ack).
     @discardableResult
     mutating func acknowledged(_ id: MessageID, seq: UInt64) -> Bool {
-        guard self.remove(id) != nil else { return false }
+        guard let message = self.remove(id) else { return false }
+        if self.limits.keepsReceipts {
+            let receipt = Receipt(number: message.number, id: id, seq: seq)
+            let index = self.receipts.lastIndex { $0.number < message.number }.map { $0 + 1 } ?? 0
+            self.receipts.insert(receipt, at: index)
+        }
         self.acknowledged += 1
         self.lastSeq = max(self.lastSeq ?? 0, seq)
         return true
@@ -182,6 +202,18 @@ struct Outbox: Sendable {
         self.sentThrough = min(self.sentThrough, number - 1)
         self.heldUntil = max(self.heldUntil ?? now, now + retryAfter)
         return .resendLater
+    }
+
+    /// The acknowledgements that can be told in input order: those of the messages before the first one
+    /// still unacknowledged (acks can come out of order when a refused message goes again).
+    mutating func takeReceipts() -> [Receipt] {
+        let waiting = self.pending.lazy.compactMap {
+            if case .message(let message) = $0 { message.number } else { nil }
+        }
+        let firstWaiting = waiting.first ?? .max
+        let ready = self.receipts.prefix { $0.number < firstWaiting }
+        self.receipts.removeFirst(ready.count)
+        return Array(ready)
     }
 
     private mutating func remove(_ id: MessageID) -> Message? {
@@ -218,6 +250,10 @@ struct Outbox: Sendable {
                     return frames.isEmpty ? .wait(until: now + wait) : .send(frames)
                 }
                 frames.append(.message(id: message.id, text: message.text))
+                if message.number > self.newestSent {
+                    self.newestSent = message.number
+                    self.sent += 1
+                }
             case .nick(_, let name):
                 frames.append(.nick(name: name))
                 self.nick = name

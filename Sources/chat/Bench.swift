@@ -159,9 +159,9 @@ struct Bench: AsyncParsableCommand {
     /// Runs the plan, with a progress line on stderr when it is a terminal.
     private func measure(_ plan: BenchPlan) async throws -> BenchResult {
         var progress: BenchRunner.Progress?
-        if isatty(STDERR_FILENO) == 1 {
-            progress = { line in StandardError.write("\r\u{1B}[K" + line) }
-        }
+        let status = StatusLine()
+        defer { status.clear() }
+        if isatty(STDERR_FILENO) == 1 { progress = { line in status.show(line) } }
         let runner = BenchRunner(plan: plan, progress: progress)
         let result: BenchResult
         if let count = self.connectionsOnly {
@@ -169,7 +169,6 @@ struct Bench: AsyncParsableCommand {
         } else {
             result = try await runner.run()
         }
-        if progress != nil { StandardError.write("\r\u{1B}[K") }
         return result
     }
 

@@ -99,6 +99,10 @@ struct MissedMessages: Error, CustomStringConvertible {
 extension StandardError {
     /// `chat: reconnecting in 2.3s (attempt 3): connection refused`.
     static func reconnecting(attempt: Int, delay: Duration, reason: String) {
-        Self.line("chat: reconnecting in \(delay.formattedSeconds) (attempt \(attempt)): \(reason)")
+        Self.line(Self.reconnectingMessage(attempt: attempt, delay: delay, reason: reason))
+    }
+
+    static func reconnectingMessage(attempt: Int, delay: Duration, reason: String) -> String {
+        "chat: reconnecting in \(delay.formattedSeconds) (attempt \(attempt)): \(reason)"
     }
 }

@@ -22,6 +22,8 @@ struct ExpectedReply {
     let format: TranscriptFormat
     /// Messages whose id starts with this are our own and never count as the reply.
     let ownIDPrefix: String
+    /// `--quiet`: no warnings, no reconnects on stderr.
+    var quiet = false
 
     func wait(
         after sent: ChatPublisher.Result,
@@ -35,6 +37,8 @@ struct ExpectedReply {
         resume.epoch = sent.epoch
         resume.history = nil
         let (pattern, format, ownIDPrefix, follow) = (self.pattern, self.format, self.ownIDPrefix, resume)
+        let quiet = self.quiet
+        let notice: @Sendable (String) -> Void = { line in if !quiet { StandardError.line(line) } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 let regex = try Regex(pattern)
@@ -43,15 +47,16 @@ struct ExpectedReply {
                     case .connected:
                         return true
                     case .incompleteReplay(let since, let firstSeq):
-                        StandardError.warn(MissedMessages.describe(since: since, firstSeq: firstSeq))
+                        notice("chat: warning: " + MissedMessages.describe(since: since, firstSeq: firstSeq))
                         return true
                     case .gap(let since, let firstSeq, let epochChanged):
-                        StandardError.warn(
-                            MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
+                        notice(
+                            "chat: warning: "
+                                + MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
                         )
                         return true
                     case .reconnecting(let attempt, let delay, let reason):
-                        StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
+                        notice(StandardError.reconnectingMessage(attempt: attempt, delay: delay, reason: reason))
                         return true
                     case .frame(let frame):
                         guard case .message(let message) = frame, !message.id.rawValue.hasPrefix(ownIDPrefix),

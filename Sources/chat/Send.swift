@@ -4,6 +4,12 @@ import ChatProtocol
 import ChatTerminal
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// `chat send`: post messages and exit 0 only once the server acknowledged every one.
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +23,11 @@ struct Send: AsyncParsableCommand {
 
             --expect REGEX then waits for a message from someone else matching REGEX and prints it (like \
             tail; --json for the wire object): a request/response step in a script. --timeout covers both.
+
+            Without --expect, --json prints {"id":…,"seq":…} for every acknowledged message, in input \
+            order. On a terminal, \
+            stderr shows one updating line (sent, acknowledged, rate, elapsed; --progress/--no-progress \
+            decide); --quiet prints nothing but errors.
 
             Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection was lost for good (the count delivered \
             is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not \
@@ -39,8 +50,21 @@ struct Send: AsyncParsableCommand {
     @Option(help: "After sending, wait for a message from someone else matching this regular expression and print it.")
     var expect: String?
 
-    @Flag(help: "With --expect, print the matching message as its wire JSON object.")
+    @Flag(
+        help:
+            #"Print {"id":…,"seq":…} for each acknowledged message, in input order; with --expect, only the match, as its wire object."#
+    )
     var json = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Show one updating line on stderr: sent, acknowledged, rate, elapsed (default: when stderr is a terminal)."
+    )
+    var progress: Bool?
+
+    @Flag(name: [.customShort("q"), .long], help: "Print nothing on stderr but errors.")
+    var quiet = false
 
     @OptionGroup var reconnect: ReconnectOptions
 
@@ -49,6 +73,7 @@ struct Send: AsyncParsableCommand {
             throw ValidationError("--whole reads standard input; give either TEXT or --whole.")
         }
         if let timeout = self.timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0.") }
+        if self.quiet && self.progress == true { throw ValidationError("--quiet shows no progress; give one of them.") }
         if let expect = self.expect, (try? Regex(expect)) == nil {
             throw ValidationError("--expect is not a valid regular expression.")
         }
@@ -66,9 +91,16 @@ struct Send: AsyncParsableCommand {
     /// `--whole` reads at most this much, whatever the server allows, so memory stays bounded.
     static let wholeInputLimit = 16 << 20
 
+    /// The progress line, when it is shown: asked for, or stderr is a terminal (and not `--quiet`).
+    private func makeProgress() -> SendProgress? {
+        guard !self.quiet, self.progress ?? (isatty(STDERR_FILENO) == 1) else { return nil }
+        return SendProgress()
+    }
+
     private func publish(
         configuration: ClientConfiguration,
         idPrefix: String,
+        display: SendProgress?,
         logger: Logger
     ) async throws
         -> ChatPublisher.Result
@@ -76,9 +108,23 @@ struct Send: AsyncParsableCommand {
         let words = self.split.text
         let policy = self.reconnect.policy
         let timeout = self.timeoutDuration
+        // With --expect, --json is how the reply is printed (as it was before receipts): stdout stays one object.
+        let (json, quiet) = (self.json && self.expect == nil, self.quiet)
         let progress: @Sendable (ChatPublisher.Progress) -> Void = { progress in
-            if case .reconnecting(let attempt, let delay, let reason) = progress {
-                StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
+            switch progress {
+            case .reconnecting(let attempt, let delay, let reason):
+                guard !quiet else { return }
+                let message = StandardError.reconnectingMessage(attempt: attempt, delay: delay, reason: reason)
+                if let display { display.notice(message) } else { StandardError.line(message) }
+            case .acknowledged(let receipts, let status):
+                // Our ids are a random alphanumeric prefix and a number: nothing in them needs escaping.
+                // A reader that went away does not stop the sending (what was read is delivered).
+                if json {
+                    for receipt in receipts {
+                        try? StandardOutput.writeLine(#"{"id":"\#(receipt.id)","seq":\#(receipt.seq)}"#)
+                    }
+                }
+                display?.update(status)
             }
         }
         func publish<Texts: AsyncSequence & Sendable>(_ texts: Texts) async throws -> ChatPublisher.Result
@@ -90,6 +136,7 @@ struct Send: AsyncParsableCommand {
                     policy: policy,
                     timeout: timeout,
                     idPrefix: idPrefix,
+                    reportsDelivery: json || display != nil,
                     progress: progress
                 ),
                 logger: logger
@@ -110,7 +157,8 @@ struct Send: AsyncParsableCommand {
             ExpectedReply(
                 pattern: $0,
                 format: TranscriptFormat(json: self.json, events: false),
-                ownIDPrefix: idPrefix + "-"
+                ownIDPrefix: idPrefix + "-",
+                quiet: self.quiet
             )
         }
     }
@@ -121,7 +169,21 @@ struct Send: AsyncParsableCommand {
             let configuration = try self.connection.configuration(url: self.split.url)
             let started = ContinuousClock.now
             let idPrefix = RandomID.make(length: 8)
-            let result = try await self.publish(configuration: configuration, idPrefix: idPrefix, logger: logger)
+            let display = self.makeProgress()
+            let publish = { [self] in
+                try await self.publish(
+                    configuration: configuration,
+                    idPrefix: idPrefix,
+                    display: display,
+                    logger: logger
+                )
+            }
+            let result =
+                if let display {
+                    try await display.showing(publish)
+                } else {
+                    try await publish()
+                }
             guard let reply = self.expectedReply(idPrefix: idPrefix) else { return }
             // --timeout bounds the whole run: the wait gets what sending left of it.
             let remaining = self.timeoutDuration.map { $0 - (ContinuousClock.now - started) }

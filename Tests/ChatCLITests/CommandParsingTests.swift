@@ -46,12 +46,16 @@ struct CommandParsingTests {
                 --expect REGEX then waits for a message from someone else matching REGEX and prints it (like tail;
                 --json for the wire object): a request/response step in a script. --timeout covers both.
 
+                Without --expect, --json prints {"id":…,"seq":…} for every acknowledged message, in input order. On
+                a terminal, stderr shows one updating line (sent, acknowledged, rate, elapsed;
+                --progress/--no-progress decide); --quiet prints nothing but errors.
+
                 Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection
                 was lost for good (the count delivered is on stderr); 64 usage; 65 a message was rejected (too
                 large, malformed); 69 the server could not be reached, refused the connection or has a certificate
                 that does not verify; 75 --timeout passed; 77 the server refused the token (401) or origin (403).
 
-                USAGE: chat send [<url-and-text> ...] [--name <name>] [--room <room>] [--token-file <file>] [--ca-file <file>] [--insecure] [--whole] [--timeout <timeout>] [--expect <expect>] [--json] [--no-reconnect] [--max-retries <max-retries>]
+                USAGE: chat send [<options>] [<url-and-text> ...]
 
                 ARGUMENTS:
                   <url-and-text>          An optional ws:// URL, then the text of one message.
@@ -71,7 +75,12 @@ struct CommandParsingTests {
                   --timeout <timeout>     Give up after this many seconds, exit 75 (default: no limit).
                   --expect <expect>       After sending, wait for a message from someone else matching this regular
                                           expression and print it.
-                  --json                  With --expect, print the matching message as its wire JSON object.
+                  --json                  Print {"id":…,"seq":…} for each acknowledged message, in input order;
+                                          with --expect, only the match, as its wire object.
+                  --progress/--no-progress
+                                          Show one updating line on stderr: sent, acknowledged, rate, elapsed
+                                          (default: when stderr is a terminal).
+                  -q, --quiet             Print nothing on stderr but errors.
                   --no-reconnect          Do not reconnect after a lost connection; fail instead.
                   --max-retries <max-retries>
                                           Give up after this many reconnection attempts in a row (default: no
@@ -352,6 +361,7 @@ struct CommandParsingTests {
         ["tail", "--since-time", "2x"],
         ["tail", "--since-time", "1h", "--since", "3"],
         ["tail", "--since-time", "1h", "-n", "3"],
+        ["send", "--quiet", "--progress"],
         ["send", "--whole", "text"],
         ["frobnicate"],
     ])

@@ -91,6 +91,35 @@ struct OutboxTests {
         )
     }
 
+    @Test func receiptsAreToldInInputOrderWhateverOrderTheAcksCameIn() {
+        var outbox = Outbox(limits: Outbox.Limits(keepsReceipts: true), idPrefix: "p")
+        Self.connect(&outbox)
+        for text in ["a", "b", "c", "d"] { outbox.enqueue(text) }
+        _ = outbox.next(now: self.start)
+        #expect(outbox.sent == 4)
+        outbox.acknowledged("p-1", seq: 10)
+        #expect(outbox.takeReceipts() == [Outbox.Receipt(number: 1, id: "p-1", seq: 10)])
+        // p-2 is refused and goes again; p-3 and p-4 are acked first, and wait for it.
+        _ = outbox.refused("p-2", rateLimited: true, retryAfter: .zero, now: self.start)
+        outbox.acknowledged("p-4", seq: 12)
+        outbox.acknowledged("p-3", seq: 11)
+        #expect(outbox.takeReceipts().isEmpty)
+        #expect(Self.sent(outbox.next(now: self.start)) == ["m:p-2"], "the others are acknowledged")
+        #expect(outbox.sent == 4, "a message sent again is not counted again")
+        outbox.acknowledged("p-2", seq: 13)
+        #expect(outbox.takeReceipts().map(\.id) == ["p-2", "p-3", "p-4"])
+        #expect(outbox.takeReceipts().isEmpty, "each is told once")
+    }
+
+    @Test func withoutReceiptsNothingIsKept() {
+        var outbox = Outbox(idPrefix: "p")
+        Self.connect(&outbox)
+        outbox.enqueue("a")
+        _ = outbox.next(now: self.start)
+        outbox.acknowledged("p-1", seq: 1)
+        #expect(outbox.takeReceipts().isEmpty)
+    }
+
     @Test func aMessageRefusedForGoodIsTakenOut() {
         var outbox = Outbox(idPrefix: "p")
         Self.connect(&outbox)
