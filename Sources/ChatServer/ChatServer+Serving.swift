@@ -147,14 +147,24 @@ extension ChatServer {
             connection.requestClose(.unexpectedServerError, reason: "not admitted")
             return
         }
-        let readBack = await self.readBack(for: request)
-        let (user, box) = self.hub.join(
-            connection,
-            request: request,
-            earlier: readBack.earlier,
-            stored: readBack.stored,
-            claimed: claimed
-        )
+        // What to read is decided before the read, the replay after it: when the history moved past the
+        // request meanwhile (a burst delivered between the two), read again — a few times, then join with
+        // what there is (the client is told what it missed).
+        var attempt = 0
+        var joined: (user: ChatUser, box: RoomHub.RoomBox)?
+        while joined == nil {
+            let readBack = await self.readBack(for: request)
+            attempt += 1
+            joined = self.hub.join(
+                connection,
+                request: request,
+                earlier: readBack.earlier,
+                stored: readBack.stored,
+                claimed: claimed,
+                readAgain: attempt < 3
+            )
+        }
+        guard let (user, box) = joined else { return }
         let logger = self.logger
         // Built when something is logged: an idle connection keeps no metadata of its own.
         let metadata: @Sendable () -> Logger.Metadata = {

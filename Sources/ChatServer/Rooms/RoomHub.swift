@@ -168,19 +168,22 @@ final class RoomHub: Sendable {
         case time(Timestamp, through: UInt64, historyStart: UInt64)
     }
 
-    /// Adds `connection` to its room: queues its welcome and replay, tells the others, and returns who it is.
+    /// Adds `connection` to its room: queues its welcome and replay, tells the others, and returns who it is
+    /// — or nil, having done nothing, when `readAgain` and the store must be read (again) first: the history
+    /// moved past what the client asks for while the store was (or was not) read for it.
     /// - Parameters:
     ///   - earlier: Messages read back from the store for a resume older than the history.
     ///   - stored: What the store has for a `sinceTime` older than the history.
     ///   - claimed: In a cluster, the member as the database admitted it (its name unique on every node),
-    ///     in the room `ClusterNode.prepare` reserved.
+    ///     in the room `ClusterNode.prepare` reserved (held until the join that does not return nil).
     func join(
         _ connection: ServerConnection,
         request: ConnectRequest,
         earlier: [Room.StoredMessage] = [],
         stored: Room.StoredSince? = nil,
-        claimed: (user: ChatUser, box: RoomBox)? = nil
-    ) -> (user: ChatUser, box: RoomBox) {
+        claimed: (user: ChatUser, box: RoomBox)? = nil,
+        readAgain: Bool = false
+    ) -> (user: ChatUser, box: RoomBox)? {
         let userID = claimed?.user.id ?? UserID(RandomID.make(prefix: "u-"))
         let requestedName = request.name ?? RandomID.make(prefix: "guest-", length: 4)
         // The hub lock is held only to find (or make) the room and hold it for this joiner (`joining`), so
@@ -194,18 +197,11 @@ final class RoomHub: Sendable {
                 box.state.withLock { $0.joining += 1 }
                 return box
             }
-        let user = box.state.withLock { state in
-            state.joining -= 1
-            let user: ChatUser
-            if let claimed {
-                state.room.admit(claimed.user)
-                user = claimed.user
-            } else {
-                user = state.room.join(id: userID, requestedName: requestedName)
-            }
+        let user = box.state.withLock { state -> ChatUser? in
+            let timed = request.since == nil ? request.sinceTime : nil
             let replay =
-                if request.since == nil, let time = request.sinceTime {
-                    state.room.replay(from: time, stored: stored)
+                if let timed {
+                    state.room.replay(from: timed, stored: stored)
                 } else {
                     state.room.replay(
                         since: request.since,
@@ -215,6 +211,31 @@ final class RoomHub: Sendable {
                         earlier: earlier
                     )
                 }
+            if readAgain, replay.recovered == false, self.writer != nil || self.posts != nil {
+                // Nothing was read, yet the store is needed now (messages left the history meanwhile).
+                let moved =
+                    if let timed {
+                        stored == nil && state.room.missing(from: timed) != nil
+                    } else {
+                        earlier.isEmpty
+                            && request.since.flatMap {
+                                state.room.missing(since: $0, epoch: request.epoch, currentEpoch: self.epoch)
+                            } != nil
+                    }
+                if moved {
+                    // A cluster's joiner keeps its hold for the next attempt; this one was taken above.
+                    if claimed == nil { state.joining -= 1 }
+                    return nil
+                }
+            }
+            state.joining -= 1
+            let user: ChatUser
+            if let claimed {
+                state.room.admit(claimed.user)
+                user = claimed.user
+            } else {
+                user = state.room.join(id: userID, requestedName: requestedName)
+            }
             let members = state.room.members
             let large = self.isLarge(memberCount: members.count)
             let welcome = Welcome(
@@ -239,7 +260,7 @@ final class RoomHub: Sendable {
             state.add(connection, id: user.id)
             return user
         }
-        return (user, box)
+        return user.map { ($0, box) }
     }
 
     /// Posts a message: acks it to the sender (when it has an id) and broadcasts it to the room, sender included.
