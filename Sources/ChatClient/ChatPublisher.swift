@@ -10,8 +10,9 @@ public enum ChatPublisher {
     public enum Progress: Sendable {
         /// The connection is lost; the next attempt comes after `delay`.
         case reconnecting(attempt: Int, delay: Duration, reason: String)
-        /// With `Options.reportsDelivery`: messages acknowledged, in input order — each told once, none
-        /// before all that came before it in the input — and the counts then.
+        /// With `Options.reportsReceipts`: messages acknowledged, in input order — each told once, none
+        /// before all that came before it in the input — and the counts then; with `reportsProgress`,
+        /// the counts at every acknowledgement (and receipts only if asked for too).
         case acknowledged([Receipt], Status)
     }
 
@@ -60,10 +61,12 @@ public enum ChatPublisher {
         public var idPrefix: String
         /// Whether sends keep under the server's announced rate limit.
         public var pacing: Bool
-        /// Whether `progress` is told of acknowledgements (`.acknowledged`).
-        public var reportsDelivery: Bool
-        /// Told when the run reconnects and, with `reportsDelivery`, of every acknowledgement — on the
-        /// task that reads the connection, before the run can finish.
+        /// Whether `progress` is told which messages were acknowledged (`.acknowledged` with receipts).
+        public var reportsReceipts: Bool
+        /// Whether `progress` is told of the counts at every acknowledgement.
+        public var reportsProgress: Bool
+        /// Told when the run reconnects and, with `reportsReceipts` or `reportsProgress`, of
+        /// acknowledgements — on the task that reads the connection, before the run can finish.
         public var progress: @Sendable (Progress) -> Void
 
         public init(
@@ -73,7 +76,8 @@ public enum ChatPublisher {
             windowBytes: Int = 1 << 20,
             idPrefix: String = RandomID.make(length: 8),
             pacing: Bool = true,
-            reportsDelivery: Bool = false,
+            reportsReceipts: Bool = false,
+            reportsProgress: Bool = false,
             progress: @escaping @Sendable (Progress) -> Void = { _ in }
         ) {
             self.policy = policy
@@ -82,7 +86,8 @@ public enum ChatPublisher {
             self.windowBytes = windowBytes
             self.idPrefix = idPrefix
             self.pacing = pacing
-            self.reportsDelivery = reportsDelivery
+            self.reportsReceipts = reportsReceipts
+            self.reportsProgress = reportsProgress
             self.progress = progress
         }
     }
@@ -108,7 +113,7 @@ public enum ChatPublisher {
                     window: options.window,
                     windowBytes: options.windowBytes,
                     pacing: options.pacing,
-                    keepsReceipts: options.reportsDelivery
+                    keepsReceipts: options.reportsReceipts
                 ),
                 idPrefix: options.idPrefix
             )
@@ -236,7 +241,7 @@ public enum ChatPublisher {
                 for try await frame in session.events {
                     switch frame {
                     case .ack(let ack):
-                        guard options.reportsDelivery else {
+                        guard options.reportsReceipts || options.reportsProgress else {
                             outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
                             continue
                         }
@@ -245,7 +250,7 @@ public enum ChatPublisher {
                             outbox.acknowledged(ack.id, seq: ack.seq)
                             return (outbox.takeReceipts(), Status(sent: outbox.sent, acknowledged: outbox.acknowledged))
                         }
-                        if !receipts.isEmpty {
+                        if !receipts.isEmpty || options.reportsProgress {
                             options.progress(.acknowledged(receipts.map { Receipt(id: $0.id, seq: $0.seq) }, status))
                         }
                     case .error(let error):

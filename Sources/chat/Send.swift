@@ -136,7 +136,8 @@ struct Send: AsyncParsableCommand {
                     policy: policy,
                     timeout: timeout,
                     idPrefix: idPrefix,
-                    reportsDelivery: json || display != nil,
+                    reportsReceipts: json,
+                    reportsProgress: display != nil,
                     progress: progress
                 ),
                 logger: logger
