@@ -9,16 +9,27 @@ public struct TranscriptRenderer: Sendable {
     public var color: Bool
     /// `──` and arrows (else ASCII), when the terminal's locale is UTF-8.
     public var unicode: Bool
+    /// Whether a message that mentions us is shown in bold reverse video — on a terminal, with or
+    /// without colours, so it stands out with `NO_COLOR` too.
+    public var highlight: Bool
 
-    public init(color: Bool, unicode: Bool) {
+    public init(color: Bool, unicode: Bool, highlight: Bool = false) {
         self.color = color
         self.unicode = unicode
+        self.highlight = highlight
     }
 
-    /// The lines for `frame`; `isOwn` marks a message this user sent.
-    public func lines(for frame: ServerFrame, isOwn: Bool) -> [String] {
+    /// The lines for `frame`; `isOwn` marks a message this user sent, `mentionsUs` one that names us.
+    public func lines(for frame: ServerFrame, isOwn: Bool, mentionsUs: Bool = false) -> [String] {
         let clean = TerminalSanitizer.sanitize
         switch frame {
+        case .message(let message) where mentionsUs && self.highlight:
+            // One attribute over the whole line: a name's colour reset inside it would end it early.
+            let body =
+                message.text.hasPrefix("/me ")
+                ? "* \(clean(message.from)) \(clean(String(message.text.dropFirst(4))))"
+                : "<\(clean(message.from))> \(clean(message.text))"
+            return ["\u{1B}[1;7m\(Self.clock(message.ts)) \(body)\u{1B}[0m"]
         case .message(let message):
             let time = Self.clock(message.ts)
             let name = self.paint(clean(message.from), code: Self.colorCode(for: message.from), bold: isOwn)

@@ -13,11 +13,13 @@ struct InteractiveJoin {
     let configuration: ClientConfiguration
     let policy: ReconnectPolicy
     let color: Bool
+    let bell: Join.Bell
     let logger: Logger
 
     func run() async -> JoinOutcome {
         let unicode = TerminalLocale.prepare()
-        let renderer = TranscriptRenderer(color: self.color, unicode: unicode)
+        // On a terminal a mention is shown in reverse video, colours or not (NO_COLOR).
+        let renderer = TranscriptRenderer(color: self.color, unicode: unicode, highlight: true)
         let prompt = Prompt(
             room: self.configuration.url.room,
             name: self.configuration.name ?? "",
@@ -73,9 +75,13 @@ struct InteractiveJoin {
                     if attempt == 1 { editor.print([renderer.dim("connection lost: \(reason)")]) }
                     if let prompt = shared.promptState(.reconnecting(delay: delay)) { editor.setPrompt(prompt) }
                 case .frame(let frame):
-                    let (isOwn, prompt) = shared.apply(frame)
-                    if let prompt { editor.setPrompt(prompt) }
-                    let lines = renderer.lines(for: frame, isOwn: isOwn)
+                    let seen = shared.apply(frame)
+                    if let prompt = seen.prompt { editor.setPrompt(prompt) }
+                    var lines = renderer.lines(for: frame, isOwn: seen.isOwn, mentionsUs: seen.mentionsUs)
+                    // The one BEL is ours: network text had its control characters escaped already.
+                    if !lines.isEmpty, self.bell.rings(for: frame, isOwn: seen.isOwn, mentionsUs: seen.mentionsUs) {
+                        lines[lines.count - 1] += "\u{07}"
+                    }
                     if !lines.isEmpty { editor.print(lines) }
                 }
                 return true

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatProtocol
 import ChatTerminal
 import Foundation
 import Logging
@@ -34,6 +35,24 @@ struct Join: AsyncParsableCommand {
     @Option(help: "Colour names and states; auto colours on a terminal unless NO_COLOR is set.")
     var color: ColorChoice = .auto
 
+    /// When the terminal bell rings.
+    enum Bell: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case mention, all, never
+
+        /// Whether `frame` rings it: someone else's message (that names us, for `mention`).
+        func rings(for frame: ServerFrame, isOwn: Bool, mentionsUs: Bool) -> Bool {
+            guard case .message = frame, !isOwn else { return false }
+            switch self {
+            case .mention: return mentionsUs
+            case .all: return true
+            case .never: return false
+            }
+        }
+    }
+
+    @Option(help: "Ring the terminal bell for messages that mention you, all messages from others, or never.")
+    var bell: Bell = .mention
+
     @OptionGroup var reconnect: ReconnectOptions
 
     func run() async throws {
@@ -46,6 +65,7 @@ struct Join: AsyncParsableCommand {
                     configuration: configuration,
                     policy: self.reconnect.policy,
                     color: self.useColor,
+                    bell: self.bell,
                     logger: logger
                 ).run()
                 : await PlainJoin(configuration: configuration, policy: self.reconnect.policy, logger: logger).run()

@@ -10,6 +10,8 @@ final class JoinState: Sendable {
         var roster = Roster()
         /// This run's user ids, one per connection: messages from them are our own.
         var ownIDs: Set<UserID> = []
+        /// Our name now (the server's answer, then our renames): what a mention names.
+        var name: String?
     }
 
     private let state: Mutex<State>
@@ -22,6 +24,7 @@ final class JoinState: Sendable {
     func connected(_ welcome: Welcome) -> String? {
         self.state.withLock { state in
             state.ownIDs.insert(welcome.you.id)
+            state.name = welcome.you.name
             state.roster.reset(welcome)
             state.prompt?.state = .connected
             state.prompt?.name = welcome.you.name
@@ -29,18 +32,31 @@ final class JoinState: Sendable {
         }
     }
 
-    /// Takes in a frame: returns whether it is our own message, and the prompt if our name changed.
-    func apply(_ frame: ServerFrame) -> (isOwn: Bool, prompt: String?) {
+    /// What a frame is to us.
+    struct Seen {
+        /// Our own message.
+        var isOwn = false
+        /// Someone else's message that names us (`Mention`).
+        var mentionsUs = false
+        /// The prompt, when our name changed.
+        var prompt: String?
+    }
+
+    /// Takes in a frame: whose it is, whether it names us, the prompt if our name changed.
+    func apply(_ frame: ServerFrame) -> Seen {
         self.state.withLock { state in
             state.roster.apply(frame)
             switch frame {
             case .message(let message):
-                return (state.ownIDs.contains(message.uid), nil)
+                let isOwn = state.ownIDs.contains(message.uid)
+                let named = state.name.map { Mention.names($0, in: message.text) } ?? false
+                return Seen(isOwn: isOwn, mentionsUs: !isOwn && named)
             case .nick(let event) where state.ownIDs.contains(event.user.id):
+                state.name = event.user.name
                 state.prompt?.name = event.user.name
-                return (false, state.prompt?.rendered)
+                return Seen(prompt: state.prompt?.rendered)
             default:
-                return (false, nil)
+                return Seen()
             }
         }
     }

@@ -66,6 +66,14 @@ struct Tail: AsyncParsableCommand {
     )
     var raw = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Print only the messages that mention this name (@name, or name: first); repeatable.",
+            valueName: "name"
+        )
+    )
+    var mentions: [String] = []
+
     @Flag(help: "Also print join, leave and nick events.")
     var events = false
 

@@ -14,6 +14,8 @@ struct TailSession: Sendable {
     /// `--until`, made into a `Regex` by `run` (a `Regex` is not `Sendable`).
     private let until: String?
     private let strict: Bool
+    /// `--mentions`: print only the messages that name one of these.
+    private let mentions: [String]
     private let stateFile: TailStateFile?
 
     init(configuration: ClientConfiguration, options: Tail) throws {
@@ -26,6 +28,7 @@ struct TailSession: Sendable {
         self.count = options.count
         self.until = options.until
         self.strict = options.strict
+        self.mentions = options.mentions
         self.stateFile = options.stateFile.map(TailStateFile.init(path:))
         if let saved = try self.stateFile?.load(), saved.room == configuration.url.room {
             // Carry on where the last run stopped: everything after the last line it printed.
@@ -34,6 +37,11 @@ struct TailSession: Sendable {
             self.configuration.history = nil
             self.configuration.sinceTime = nil
         }
+    }
+
+    /// Whether `message` is printed: every one, or with `--mentions` those that name someone asked for.
+    private func wanted(_ message: ChatMessage) -> Bool {
+        self.mentions.isEmpty || self.mentions.contains { Mention.names($0, in: message.text) }
     }
 
     /// Follows until `--count` messages were printed or one matched `--until` (or forever).
@@ -61,6 +69,11 @@ struct TailSession: Sendable {
                 StandardError.reconnecting(attempt: attempt, delay: delay, reason: reason)
                 return true
             case .frame(let frame):
+                if case .message(let message) = frame, !self.wanted(message) {
+                    // Passed over is handled too: a restart does not read it again.
+                    try self.stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
+                    return true
+                }
                 guard let line = self.format.line(for: frame) else { return true }
                 try StandardOutput.writeLine(line)
                 guard case .message(let message) = frame else { return true }

@@ -172,7 +172,7 @@ struct CommandParsingTests {
                 Without a terminal on stdin, each input line is sent (commands work too), messages are printed
                 plainly, and join exits 0 once input ends and every message is acknowledged.
 
-                USAGE: chat join [<url>] [--name <name>] [--room <room>] [--token-file <file>] [--ca-file <file>] [--insecure] [--color <color>] [--no-reconnect] [--max-retries <max-retries>]
+                USAGE: chat join [<url>] [--name <name>] [--room <room>] [--token-file <file>] [--ca-file <file>] [--insecure] [--color <color>] [--bell <bell>] [--no-reconnect] [--max-retries <max-retries>]
 
                 ARGUMENTS:
                   <url>                   The server URL (default: $CHAT_URL, else ws://127.0.0.1:8000/ws).
@@ -190,6 +190,8 @@ struct CommandParsingTests {
                                           so).
                   --color <color>         Colour names and states; auto colours on a terminal unless NO_COLOR is
                                           set. (values: auto, always, never; default: auto)
+                  --bell <bell>           Ring the terminal bell for messages that mention you, all messages from
+                                          others, or never. (values: mention, all, never; default: mention)
                   --no-reconnect          Do not reconnect after a lost connection; fail instead.
                   --max-retries <max-retries>
                                           Give up after this many reconnection attempts in a row (default: no
@@ -244,6 +246,8 @@ struct CommandParsingTests {
                                           (default: no limit).
                   --raw                   Print text exactly as received, control characters and escape sequences
                                           included (they can drive your terminal).
+                  --mentions <name>       Print only the messages that mention this name (@name, or name: first);
+                                          repeatable.
                   --events                Also print join, leave and nick events.
                   --strict                Exit 3 when messages were missed that the server can no longer replay.
                   --state-file <state-file>

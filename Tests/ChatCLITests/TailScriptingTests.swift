@@ -36,6 +36,24 @@ struct TailScriptingTests {
         #expect(await serve.stop() == 0)
     }
 
+    @Test func mentionsPrintsOnlyTheMessagesThatNameSomeoneAskedFor() async throws {
+        let serve = try await ServeProcess.start()
+        let lines = ["plain", "@alice look", "mail me@alice.com", "bob: ping", "ALICE, hi", "@alice-2 not her"]
+        let text = lines.joined(separator: "\\n")
+        let send = try ChatProcess([], shell: "printf '\(text)\\n' | \"$CHAT\" send \(serve.url) --name carol")
+        #expect(await send.exitCode() == 0)
+        let tail = try ChatProcess([
+            "tail", serve.url, "-n", "6", "--json", "--mentions", "alice", "--mentions", "bob", "--count", "3",
+            "--timeout", "30",
+        ])
+        #expect(await tail.exitCode() == 0)
+        let texts = try await ChatProcess.collect(tail.stdout).map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["text"] as? String
+        }
+        #expect(texts == ["@alice look", "bob: ping", "ALICE, hi"])
+        #expect(await serve.stop() == 0)
+    }
+
     @Test func timeoutBeforeTheMatchExits124WithOneLine() async throws {
         let serve = try await Self.serveWithHistory()
         let tail = try ChatProcess(["tail", serve.url, "-n", "3", "--until", "never", "--timeout", "0.5"])

@@ -33,6 +33,22 @@ struct TranscriptRendererTests {
         #expect(colored.lines(for: .leave(event), isOwn: false) == ["\u{1B}[2m\(self.clock) <- carol left\u{1B}[0m"])
     }
 
+    @Test func aMentionIsBoldReverseVideoOnATerminalColoursOrNot() {
+        for color in [false, true] {
+            let terminal = TranscriptRenderer(color: color, unicode: true, highlight: true)
+            let line = terminal.lines(for: self.message("@alice look \u{7}"), isOwn: false, mentionsUs: true)
+            #expect(line == ["\u{1B}[1;7m\(self.clock) <bob> @alice look \\x07\u{1B}[0m"])
+            let action = terminal.lines(for: self.message("/me pokes @alice"), isOwn: false, mentionsUs: true)
+            #expect(action == ["\u{1B}[1;7m\(self.clock) * bob pokes @alice\u{1B}[0m"])
+        }
+        // Without a terminal (plain join), a mention is a line like any other.
+        #expect(
+            self.plain.lines(for: self.message("@alice"), isOwn: false, mentionsUs: true) == [
+                "\(self.clock) <bob> @alice"
+            ]
+        )
+    }
+
     @Test func aNameHasTheSameColourEverywhere() {
         let colored = TranscriptRenderer(color: true, unicode: true)
         let first = colored.lines(for: self.message("a", from: "Alice"), isOwn: false)
