@@ -148,6 +148,36 @@ def main():
         if len([text for text in messages() if "sent while the page was away" in text]) != 1:
             fail(f"the message at sinceTime was not replayed once: {messages()}", driver)
 
+        # Mentions of "later" are marked; while the tab is hidden the title counts what came, and a mention
+        # notifies (the Notification API replaced by a recorder: headless Chromium shows none).
+        driver.execute_script(
+            """
+            window.notified = [];
+            window.Notification = class {
+              constructor(title, options) { window.notified.push([title, options.body]); }
+              static get permission() { return "granted"; }
+              static requestPermission() { return Promise.resolve("granted"); }
+            };
+            Object.defineProperty(document, "hidden", { value: true, configurable: true });
+            document.dispatchEvent(new Event("visibilitychange"));
+            """
+        )
+        send(url, "@later are you there?", name="bob")
+        send(url, "just chatting, mail me@later.com", name="bob")
+        send(url, "LATER: ping", name="carol")
+        wait_for(lambda: driver.title == "(3) # lobby · chat", "the unread count in the title", driver)
+        marked = [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#messages li.mention")]
+        if len(marked) != 2 or "@later are you there?" not in marked[0] or "LATER: ping" not in marked[1]:
+            fail(f"marked as mentions: {marked}", driver)
+        notified = driver.execute_script("return window.notified")
+        if [body for _, body in notified] != ["@later are you there?", "LATER: ping"]:
+            fail(f"notifications: {notified}", driver)
+        driver.execute_script(
+            'Object.defineProperty(document, "hidden", { value: false, configurable: true });'
+            'document.dispatchEvent(new Event("visibilitychange"));'
+        )
+        wait_for(lambda: driver.title == "# lobby · chat", "the title without a count once visible", driver)
+
         # While the server was down the browser reported its refused connections; nothing else may appear.
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         errors = [entry for entry in errors if "ERR_CONNECTION_REFUSED" not in entry["message"]]

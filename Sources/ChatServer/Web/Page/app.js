@@ -20,7 +20,38 @@
     return isNaN(date.getTime()) ? null : date.toISOString();
   })();
   $("room").textContent = "# " + room;
-  document.title = room + " · chat";
+  const title = "# " + room + " · chat";
+  document.title = title;
+  // Messages from others that came while the tab was hidden: "(3) # lobby · chat".
+  let unread = 0;
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) return;
+    unread = 0;
+    document.title = title;
+  });
+
+  // Whether text names `name`: "@alice" anywhere, or "alice:" / "alice," first; any case, whole names only
+  // (letters, digits, "_" and "-" continue a name). The same rule as `chat join` and `chat tail --mentions`.
+  function mentions(name, text) {
+    if (!name) return false;
+    const wanted = name.toLowerCase();
+    const lower = text.toLowerCase();
+    const continues = (ch) => ch !== undefined && /[\p{L}\p{N}_-]/u.test(ch);
+    const start = lower.search(/\S/);
+    if (start >= 0 && lower.startsWith(wanted, start) && [":", ","].includes(lower[start + wanted.length])) return true;
+    for (let at = lower.indexOf("@"); at >= 0; at = lower.indexOf("@", at + 1)) {
+      const before = [...lower.slice(0, at)].pop();
+      const end = at + 1 + wanted.length;
+      if (!continues(before) && lower.startsWith(wanted, at + 1) && !continues([...lower.slice(end)][0])) return true;
+    }
+    return false;
+  }
+
+  // Desktop notifications of mentions while the tab is hidden, once the user asked for them.
+  function notify(m) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    new Notification(m.from + " in # " + room, { body: m.text, tag: "chat-mention" });
+  }
 
   function ask(label, initial) {
     return new Promise((resolve) => {
@@ -62,11 +93,18 @@
 
   function showMessage(m) {
     const own = state.ownIds.has(m.uid);
+    const named = !own && mentions(state.myName, m.text);
+    const classes = (own ? " own" : "") + (named ? " mention" : "");
     if (m.text.startsWith("/me ")) {
-      line("event" + (own ? " own" : ""), [["time", time(m.ts)], [null, "* " + m.from + " " + m.text.slice(4)]]);
+      line("event" + classes, [["time", time(m.ts)], [null, "* " + m.from + " " + m.text.slice(4)]]);
     } else {
-      line(own ? "own" : "", [["time", time(m.ts)], ["name", m.from], ["text", m.text]]);
+      line(classes.trim(), [["time", time(m.ts)], ["name", m.from], ["text", m.text]]);
     }
+    // Replayed history is not news: only live messages count (their seq is past the welcome's).
+    if (own || !document.hidden || m.seq <= state.welcomeSeq) return;
+    unread += 1;
+    document.title = "(" + unread + ") " + title;
+    if (named) notify(m);
   }
 
   function renderMembers() {
@@ -133,6 +171,7 @@
         state.welcomed = true;
         state.connectedAt = Date.now();
         state.me = frame.you.id;
+        state.myName = frame.you.name;
         state.ownIds.add(frame.you.id);
         localStorage.setItem("chat.name", frame.you.name);
         state.members = new Map(frame.users.map((u) => [u.id, u]));
@@ -143,6 +182,7 @@
           const missed = sameEpoch && frame.firstSeq ? frame.firstSeq - state.seq - 1 : 0;
           line("gap", [[null, missed > 0 ? "── " + missed + " messages missed ──" : "── messages may be missing ──"]]);
         }
+        state.welcomeSeq = frame.seq;
         if (state.seq === null || frame.recovered !== true) state.seq = frame.seq;
         state.epoch = frame.epoch;
         setStatus("connected", "connected as " + frame.you.name);
@@ -166,6 +206,7 @@
         line("event", [["time", time(frame.ts)], [null, "← " + frame.user.name + " left"]]);
         break;
       case "nick":
+        if (frame.user.id === state.me) state.myName = frame.user.name;
         state.members.set(frame.user.id, frame.user);
         renderMembers();
         line("event", [["time", time(frame.ts)], [null, frame.previousName + " is now " + frame.user.name]]);
@@ -200,6 +241,14 @@
     connect();
   });
   $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+  // The browser asks for permission only when the user clicks; the button goes once it is decided.
+  if ("Notification" in window && Notification.permission === "default") {
+    $("notify").hidden = false;
+    $("notify").addEventListener("click", async () => {
+      await Notification.requestPermission();
+      $("notify").hidden = Notification.permission !== "default";
+    });
+  }
   $("text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
   });
