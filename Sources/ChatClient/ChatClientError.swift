@@ -45,6 +45,15 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
     }
 
     /// The server answered the WebSocket upgrade with `status`.
+    /// The server answered a plain request (`GET /rooms`) with an HTTP error.
+    public static func requestRefused(_ endpoint: String, status: Int, reason: String) -> ChatClientError {
+        var detail = reason.isEmpty ? "" : ": \(reason)"
+        if status == 401 {
+            detail = ": a valid token is required; give it with --token-file FILE or CHAT_TOKEN"
+        }
+        return ChatClientError(kind: .refused, code: status, message: "\(endpoint) answered HTTP \(status)\(detail)")
+    }
+
     public static func upgradeRefused(_ endpoint: String, status: Int, reason: String) -> ChatClientError {
         var detail = reason.isEmpty ? "" : ": \(reason)"
         if status == 401 {

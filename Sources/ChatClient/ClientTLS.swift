@@ -14,6 +14,12 @@ public struct ClientTLS: Sendable, Hashable {
         self.insecure = insecure
     }
 
+    /// The name a certificate is checked against: certificates name hosts, not addresses, so an IP
+    /// literal is checked against the address instead (nil).
+    static func serverHostname(for host: String) -> String? {
+        host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
+    }
+
     func context() throws(ChatClientError) -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile = self.caFile {

@@ -31,8 +31,7 @@ package enum WebSocketConnector {
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
         let scheme = tls == nil ? "ws" : "wss"
         let tlsContext = try tls?.context()
-        // Certificates name hosts, not addresses: an IP literal is checked against the address instead.
-        let serverHostname = host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
+        let serverHostname = ClientTLS.serverHostname(for: host)
         let outcome: EventLoopFuture<WebSocketHandshakeHandler.Outcome>
         do {
             var bootstrap = ClientBootstrap(group: eventLoopGroup)

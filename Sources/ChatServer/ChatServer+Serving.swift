@@ -27,15 +27,35 @@ extension ChatServer {
             }
             guard let head else { return }
             let metrics: (() -> String)? = self.hub.metrics.isExposed ? { self.renderMetrics() } : nil
+            let route = route ?? Route(head.uri, echoPath: self.configuration.echoPath)
+            // Read only for a request the token rule lets through: nobody else makes the database work.
+            let policy = self.configuration.accessPolicy
+            let allowed = policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)) == nil
+            let rooms = route == .plain(.rooms) && allowed ? await self.roomList() : nil
             let answer = HTTPResponder.response(
                 for: head,
-                route: route ?? Route(head.uri, echoPath: self.configuration.echoPath),
-                policy: self.configuration.accessPolicy,
+                route: route,
+                policy: policy,
                 unhealthy: admissionFailed ? ClusterNode.unreachable : self.cluster?.unhealthiness,
-                metrics: metrics
+                metrics: metrics,
+                rooms: rooms
             )
             // Every response says `Connection: close`, so there is one request per connection.
             try await HTTPResponder.write(answer, headOnly: head.method == .HEAD, to: outbound)
+        }
+    }
+
+    /// `/rooms`: this server's rooms, or a cluster's from its database; nil when that cannot be read.
+    private func roomList() async -> RoomList? {
+        guard let cluster = self.cluster else { return self.hub.roomList }
+        do {
+            return try await withDeadline(ClusterNode.callLimit) { try await cluster.store.roomList() }
+        } catch {
+            self.logger.error(
+                "cannot read the room list from the store",
+                metadata: ["chat.store": "\(cluster.store.location)", "chat.error": "\(ClusterStore.describe(error))"]
+            )
+            return nil
         }
     }
 

@@ -25,6 +25,7 @@ struct CommandParsingTests {
                   join                    Chat in a room: type messages, see everyone's as they arrive.
                   send                    Send messages; exits 0 once the server acknowledged every one.
                   tail                    Print a room's messages as they arrive, one line each.
+                  rooms                   List the server's rooms: members, last seq, when the last message came.
                   bench                   Load-test a server: fan-out throughput, latency, CPU and memory.
 
                   See 'chat help <subcommand>' for detailed help.

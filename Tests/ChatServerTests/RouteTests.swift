@@ -14,6 +14,8 @@ struct RouteTests {
         ("/metrics", .plain(.metrics)),
         ("/healthz", .plain(.healthz)),
         ("/access?token=t", .plain(.access)),
+        ("/rooms", .plain(.rooms)),
+        ("/rooms?token=t", .plain(.rooms)),
         ("/favicon.ico", .plain(.favicon)),
         ("/echo", .echo),
         ("/nope", .notFound),

@@ -172,6 +172,37 @@ extension ClusterStore {
         return nil
     }
 
+    /// `GET /rooms` for a cluster: the rooms with messages or members on any node, by name — one more than
+    /// `RoomList.limit`, so the list can say it was cut.
+    func roomList() async throws -> RoomList {
+        let rows = try await self.client.query(
+            """
+            SELECT name, last_seq, members, ts FROM (
+                SELECT r.name, r.last_seq, coalesce(m.members, 0) AS members, t.ts
+                FROM chat_rooms r
+                LEFT JOIN (SELECT room, count(*) AS members FROM chat_members GROUP BY room) m ON m.room = r.name
+                LEFT JOIN chat_messages t ON t.room = r.name AND t.seq = r.last_seq
+                UNION ALL
+                SELECT room, 0, count(*), NULL FROM chat_members
+                WHERE room NOT IN (SELECT name FROM chat_rooms) GROUP BY room
+            ) rooms ORDER BY name COLLATE "C" LIMIT \(RoomList.limit + 1)
+            """
+        )
+        var rooms: [RoomList.Room] = []
+        for try await (name, lastSeq, members, ts) in rows.decode((String, Int64, Int64, String?).self) {
+            guard let room = RoomName(name) else { continue }
+            rooms.append(
+                RoomList.Room(
+                    name: room,
+                    members: Int(members),
+                    lastSeq: UInt64(lastSeq),
+                    lastActivity: ts.flatMap(Timestamp.init(rfc3339:))
+                )
+            )
+        }
+        return RoomList(rooms)
+    }
+
     /// The last committed seq of each of `rooms` that has any.
     func lastSeqs(of rooms: [RoomName]) async throws -> [RoomName: UInt64] {
         guard !rooms.isEmpty else { return [:] }

@@ -28,12 +28,14 @@ enum HTTPResponder {
     ///   - policy: The token and origin rules of WebSocket endpoints.
     ///   - unhealthy: Why `/healthz` should answer 503 (a cluster node that cannot reach PostgreSQL), or nil.
     ///   - metrics: Renders `/metrics` (only called for that route); nil: the server exposes no metrics.
+    ///   - rooms: `/rooms`' list, read before (it may come from the cluster's database); nil: it could not be.
     static func response(
         for head: HTTPRequestHead,
         route: Route,
         policy: AccessPolicy,
         unhealthy: String? = nil,
-        metrics: (() -> String)?
+        metrics: (() -> String)?,
+        rooms: RoomList? = nil
     ) -> Answer {
         let plain: Route.Plain
         switch route {
@@ -64,6 +66,18 @@ enum HTTPResponder {
                 ?? Answer(status: .ok, body: "ok\n")
         case .favicon:
             return Answer(status: .noContent, body: "")
+        case .rooms:
+            if let denial = Self.denial(policy.check(head, queryToken: ConnectRequest.queryToken(head.uri))) {
+                return denial
+            }
+            guard let rooms else {
+                return Answer(status: .serviceUnavailable, body: "the room list cannot be read now\n")
+            }
+            return Answer(
+                status: .ok,
+                body: String(buffer: rooms.encode()) + "\n",
+                contentType: "application/json"
+            )
         }
     }
 

@@ -17,6 +17,8 @@ enum Route: Sendable, Equatable {
         case healthz
         /// For the page: whether its token (if any) would be accepted, since a refused WebSocket says nothing.
         case access
+        /// The rooms there are (`RoomList`), under the same token rule as the chat endpoints.
+        case rooms
         case favicon
     }
 
@@ -39,6 +41,7 @@ enum Route: Sendable, Equatable {
         case "/metrics": self = .plain(.metrics)
         case "/healthz": self = .plain(.healthz)
         case "/access": self = .plain(.access)
+        case "/rooms": self = .plain(.rooms)
         case "/favicon.ico": self = .plain(.favicon)
         case _ where echoPath.map { path == $0 } ?? false: self = .echo
         default: self = ConnectRequest.parse(uri: uri).map(Route.chat) ?? .notFound

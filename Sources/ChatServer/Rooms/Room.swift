@@ -113,6 +113,9 @@ struct Room: Sendable {
     /// The messages the history still holds.
     var historyCount: Int { self.history.count }
 
+    /// When the last visible message was posted; nil when none was, or it is not known.
+    var lastActivity: Timestamp? { self.history.last?.message.ts ?? self.newestDropped }
+
     /// The oldest seq still in history (`confirmedSeq + 1` when the history is empty).
     var firstSeq: UInt64 { self.history.first?.message.seq ?? self.confirmedSeq + 1 }
 

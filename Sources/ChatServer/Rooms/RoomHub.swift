@@ -389,6 +389,23 @@ final class RoomHub: Sendable {
     }
 
     /// How many rooms there are and how many messages their histories hold (for `/metrics`).
+    /// `GET /rooms` for a server on its own: every room it has (one with messages is kept for good).
+    var roomList: RoomList {
+        let boxes = self.rooms.withLock { Array($0.values) }
+        return RoomList(
+            boxes.map { box in
+                box.state.withLock { state in
+                    RoomList.Room(
+                        name: state.room.name,
+                        members: state.room.members.count,
+                        lastSeq: state.room.confirmedSeq,
+                        lastActivity: state.room.lastActivity
+                    )
+                }
+            }
+        )
+    }
+
     var levels: (rooms: Int, history: Int) {
         let boxes = self.rooms.withLock { Array($0.values) }
         return (boxes.count, boxes.reduce(0) { total, box in total + box.state.withLock { $0.room.historyCount } })
