@@ -178,6 +178,38 @@ def main():
         )
         wait_for(lambda: driver.title == "# lobby · chat", "the title without a count once visible", driver)
 
+        # The room list: ops appears with its member count; a click moves the page there without reloading
+        # (its history, its address), what is typed goes to ops, and Back returns to the lobby.
+        send(url.replace("/ws", "/ws/ops"), "said in ops")
+        ops_tail = subprocess.Popen(
+            [CHAT, "tail", url.replace("/ws", "/ws/ops"), "--json", "--count", "1", "--name", "opswatch"],
+            stdout=subprocess.PIPE, text=True,
+        )
+        # (On a phone-sized window the side bar is hidden: back to a desktop one.)
+        driver.set_window_size(1280, 800)
+        # Coming back to the tab refreshes the list (as does every 10 s while it is shown).
+        driver.execute_script('window.loadedOnce = true; document.dispatchEvent(new Event("visibilitychange"));')
+        rooms = lambda: [item.text.split("\n") for item in driver.find_elements(By.CSS_SELECTOR, "#rooms li")]
+        wait_for(lambda: ["# ops", "1"] in rooms(), "ops in the room list, with its watcher", driver)
+        driver.find_element(By.CSS_SELECTOR, "#rooms a[href='/r/ops']").click()
+        wait_for(lambda: says("connected", "connected as later"), "the page connected to ops", driver)
+        wait_for(lambda: any("said in ops" in text for text in messages()), "ops' history", driver)
+        if driver.find_element(By.ID, "room").text != "# ops" or not driver.current_url.split("?")[0].endswith("/r/ops"):
+            fail(f"after the click: {driver.find_element(By.ID, 'room').text} at {driver.current_url}", driver)
+        if any("marker after the reconnect" in text for text in messages()):
+            fail("the lobby's messages are still shown in ops", driver)
+        if not driver.execute_script("return window.loadedOnce === true"):
+            fail("the page reloaded to switch rooms", driver)
+        box = driver.find_element(By.ID, "text")
+        box.send_keys("typed in ops")
+        box.send_keys(Keys.ENTER)
+        out, _ = ops_tail.communicate(timeout=TIMEOUT)
+        if json.loads(out)["text"] != "typed in ops":
+            fail(f"the ops tail got {out}", driver)
+        driver.back()
+        wait_for(lambda: driver.find_element(By.ID, "room").text == "# lobby", "Back to the lobby", driver)
+        wait_for(lambda: any("marker after the reconnect" in text for text in messages()), "the lobby's history", driver)
+
         # While the server was down the browser reported its refused connections; nothing else may appear.
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         errors = [entry for entry in errors if "ERR_CONNECTION_REFUSED" not in entry["message"]]

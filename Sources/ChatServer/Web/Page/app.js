@@ -2,14 +2,14 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
-  const match = location.pathname.match(/^\/r\/([A-Za-z0-9._-]{1,64})\/?$/);
-  const room = match ? match[1] : "lobby";
-  const wsPath = room === "lobby" ? "/ws" : "/ws/" + room;
+  const roomOf = (path) => (path.match(/^\/r\/([A-Za-z0-9._-]{1,64})\/?$/) || [null, "lobby"])[1];
+  let room = roomOf(location.pathname);
+  let wsPath = room === "lobby" ? "/ws" : "/ws/" + room;
   const state = { ws: null, seq: null, epoch: null, attempt: 0, since: 0, connectedAt: 0, me: null, ownIds: new Set(), members: new Map(), pending: new Map(), counter: 0 };
   const prefix = Math.random().toString(36).slice(2, 10) + "-";
   // ?sinceTime=2026-12-01T14:00:00Z (or a span back from now: 10m, 2h, 1d): the first connection replays
   // what was said from then on instead of the last 50 messages. A time that does not parse is ignored.
-  const sinceTime = (() => {
+  let sinceTime = (() => {
     const text = params.get("sinceTime");
     if (!text) return null;
     const units = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
@@ -20,7 +20,7 @@
     return isNaN(date.getTime()) ? null : date.toISOString();
   })();
   $("room").textContent = "# " + room;
-  const title = "# " + room + " · chat";
+  let title = "# " + room + " · chat";
   document.title = title;
   // Messages from others that came while the tab was hidden: "(3) # lobby · chat".
   let unread = 0;
@@ -28,7 +28,9 @@
     if (document.hidden) return;
     unread = 0;
     document.title = title;
+    refreshRooms();
   });
+  setInterval(() => { if (!document.hidden) refreshRooms(); }, 10000);
 
   // Whether text names `name`: "@alice" anywhere, or "alice:" / "alice," first; any case, whole names only
   // (letters, digits, "_" and "-" continue a name). The same rule as `chat join` and `chat tail --mentions`.
@@ -107,6 +109,63 @@
     if (named) notify(m);
   }
 
+  // The rooms there are (GET /rooms), to move between without reloading; the one we are in is marked.
+  async function refreshRooms() {
+    const token = sessionStorage.getItem("chat.token");
+    try {
+      const response = await fetch("/rooms" + (token ? "?token=" + encodeURIComponent(token) : ""), { cache: "no-store" });
+      if (!response.ok) return;
+      state.rooms = (await response.json()).rooms;
+      renderRooms();
+    } catch (error) {
+      // An older server has no list, a lost network none either: the list stays as it was.
+    }
+  }
+
+  function renderRooms() {
+    const list = $("rooms");
+    list.replaceChildren();
+    const rooms = (state.rooms || []).filter((r) => r.name !== room).concat([{ name: room, members: state.members.size }]);
+    rooms.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of rooms) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = entry.name === "lobby" ? "/" : "/r/" + entry.name;
+      link.textContent = "# " + entry.name;
+      if (entry.name === room) link.setAttribute("aria-current", "page");
+      link.addEventListener("click", (event) => { event.preventDefault(); switchRoom(entry.name, true); });
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = String(entry.name === room ? state.members.size : entry.members);
+      item.append(link, count);
+      list.appendChild(item);
+    }
+  }
+
+  // Another room, on the same page: its own connection, history and members; the address says where we are.
+  function switchRoom(next, push) {
+    if (next === room) return;
+    if (push) history.pushState(null, "", (next === "lobby" ? "/" : "/r/" + next) + location.search);
+    room = next;
+    wsPath = room === "lobby" ? "/ws" : "/ws/" + room;
+    title = "# " + room + " · chat";
+    document.title = title;
+    unread = 0;
+    sinceTime = null;
+    $("room").textContent = "# " + room;
+    const old = state.ws;
+    state.ws = null;
+    if (old) old.close(1000);
+    clearTimeout(state.timer);
+    clearInterval(state.tick);
+    Object.assign(state, { seq: null, epoch: null, welcomed: false, attempt: 0, members: new Map(), pending: new Map() });
+    $("messages").replaceChildren();
+    renderMembers();
+    renderRooms();
+    connect();
+  }
+  window.addEventListener("popstate", () => switchRoom(roomOf(location.pathname), false));
+
   function renderMembers() {
     const list = $("members");
     list.replaceChildren();
@@ -115,6 +174,7 @@
       item.textContent = user.name + (user.id === state.me ? " (you)" : "");
       list.appendChild(item);
     }
+    renderRooms();
   }
 
   function delay(attempt) {
@@ -176,6 +236,7 @@
         localStorage.setItem("chat.name", frame.you.name);
         state.members = new Map(frame.users.map((u) => [u.id, u]));
         renderMembers();
+        refreshRooms();
         if (frame.recovered === false) {
           // The server could not replay everything after our last seq: say so, then carry on live.
           const sameEpoch = state.epoch === frame.epoch;
