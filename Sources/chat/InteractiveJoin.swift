@@ -35,17 +35,56 @@ struct InteractiveJoin {
             )
         )
         editor.start()
-        let conversation = ChatConversation()
-        var outcome = await withTaskGroup(of: JoinOutcome.self) { group in
-            group.addTask {
-                await self.network(conversation: conversation, editor: editor, renderer: renderer, shared: shared)
+        var configuration = self.configuration
+        var conversation = ChatConversation()
+        var outcome: JoinOutcome
+        while true {
+            let (current, talk) = (configuration, conversation)
+            let step = await withTaskGroup(of: Step.self) { group in
+                group.addTask {
+                    .ended(
+                        await self.network(
+                            current,
+                            conversation: talk,
+                            editor: editor,
+                            renderer: renderer,
+                            shared: shared
+                        )
+                    )
+                }
+                group.addTask {
+                    await Self.input(
+                        current,
+                        conversation: talk,
+                        editor: editor,
+                        renderer: renderer,
+                        shared: shared
+                    )
+                }
+                let first = await group.next() ?? .ended(.finished)
+                group.cancelAll()
+                return first
             }
-            group.addTask {
-                await Self.input(conversation: conversation, editor: editor, renderer: renderer, shared: shared)
+            guard case .move(let room) = step else {
+                if case .ended(let ended) = step { outcome = ended } else { outcome = .finished }
+                break
             }
-            let first = await group.next() ?? .finished
-            group.cancelAll()
-            return first
+            // What was typed here goes here first (as /quit waits for it), then the other room.
+            _ = await Self.quit(conversation)
+            if conversation.unacknowledged > 0 {
+                editor.print([
+                    renderer.notice(
+                        "\(conversation.unacknowledged) message(s) may not have reached # \(configuration.url.room)"
+                    )
+                ])
+            }
+            configuration.servers = configuration.servers.map { $0.with(room: room) }
+            configuration.url = configuration.url.with(room: room)
+            configuration.since = nil
+            configuration.epoch = nil
+            conversation = ChatConversation()
+            if let prompt = shared.moving(to: room) { editor.setPrompt(prompt) }
+            editor.print([renderer.dim("moving to # \(room)")])
         }
         editor.stop()
         // The terminal is restored once the editor's events end.
@@ -56,14 +95,21 @@ struct InteractiveJoin {
         return outcome
     }
 
+    /// How a round of the network and input tasks ends: the run is over, or `/join` moves to another room.
+    private enum Step: Sendable {
+        case ended(JoinOutcome)
+        case move(RoomName)
+    }
+
     private func network(
+        _ configuration: ClientConfiguration,
         conversation: ChatConversation,
         editor: LineEditor,
         renderer: TranscriptRenderer,
         shared: JoinState
     ) async -> JoinOutcome {
         await JoinOutcome.following {
-            try await conversation.run(self.configuration, policy: self.policy, logger: self.logger) { event in
+            try await conversation.run(configuration, policy: self.policy, logger: self.logger) { event in
                 switch event {
                 case .connected(let welcome):
                     if let prompt = shared.connected(welcome) { editor.setPrompt(prompt) }
@@ -90,11 +136,12 @@ struct InteractiveJoin {
     }
 
     private static func input(
+        _ configuration: ClientConfiguration,
         conversation: ChatConversation,
         editor: LineEditor,
         renderer: TranscriptRenderer,
         shared: JoinState
-    ) async -> JoinOutcome {
+    ) async -> Step {
         for await event in editor.events {
             switch event {
             case .line(let line):
@@ -111,18 +158,35 @@ struct InteractiveJoin {
                 case .who: editor.print(renderer.members(shared.names))
                 case .help: editor.print(InputCommand.helpLines.map(renderer.dim))
                 case .invalid(let hint): editor.print([renderer.notice(hint)])
-                case .quit: return await Self.quit(conversation)
+                case .rooms: editor.print(await Self.rooms(configuration, renderer: renderer))
+                case .join(nil): editor.print([renderer.dim("you are in # \(configuration.url.room)")])
+                case .join(let room?) where room == configuration.url.room:
+                    editor.print([renderer.dim("you are in # \(room) already")])
+                case .join(let room?): return .move(room)
+                case .quit: return .ended(await Self.quit(conversation))
                 case .say, .me, .nothing: break
                 }
             case .endOfInput:
-                return await Self.quit(conversation)
+                return .ended(await Self.quit(conversation))
             case .interrupt:
-                return .exit(130)
+                return .ended(.exit(130))
             case .terminated(let signal):
-                return .exit(128 + signal)
+                return .ended(.exit(128 + signal))
             }
         }
-        return .finished
+        return .ended(.finished)
+    }
+
+    /// `/rooms`: the table `chat rooms` prints, dimmed; a short wait, as typing waits for it.
+    private static func rooms(_ configuration: ClientConfiguration, renderer: TranscriptRenderer) async -> [String] {
+        var configuration = configuration
+        configuration.connectTimeout = .seconds(3)
+        do {
+            let list = try await ChatHTTP.rooms(configuration)
+            return Rooms.table(list.rooms, now: .now()).map(renderer.dim)
+        } catch {
+            return [renderer.notice("cannot list the rooms: \(error)")]
+        }
     }
 
     /// Leaves once what was typed is acknowledged, or after a short grace period.

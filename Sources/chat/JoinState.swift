@@ -61,6 +61,15 @@ final class JoinState: Sendable {
         }
     }
 
+    /// Moving to `room`: the prompt says so (connecting), and the roster starts over at the next welcome.
+    func moving(to room: RoomName) -> String? {
+        self.state.withLock { state in
+            state.prompt?.room = room
+            state.prompt?.state = .connecting
+            return state.prompt?.rendered
+        }
+    }
+
     /// Changes the prompt's connection state and returns it.
     func promptState(_ connection: Prompt.State) -> String? {
         self.state.withLock { state in

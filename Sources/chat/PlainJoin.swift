@@ -52,6 +52,9 @@ struct PlainJoin {
                         }
                     case .help: for line in InputCommand.helpLines { try? StandardOutput.writeLine(line) }
                     case .invalid(let hint): StandardError.line("chat: \(hint)")
+                    case .rooms, .join:
+                        // Without a terminal, join is a pipe into one room: a script moves by starting another.
+                        StandardError.line("chat: /rooms and /join need a terminal; use chat rooms, or another URL")
                     case .quit: break
                     case .say, .me, .nothing: continue
                     }

@@ -166,9 +166,9 @@ struct CommandParsingTests {
                 connection: '● lobby alice>' connected, '◌ connecting>', '○ reconnecting in 3s>'; join reconnects
                 by itself and resumes without gaps ('── N messages missed ──' when it cannot).
 
-                Commands: /nick NAME, /me ACTION, /who, /help, /quit (or Ctrl-D); //text sends '/text'. Tab
-                completes commands and names. Ctrl-C clears the line, or exits 130 on an empty one. Input history
-                is kept in $XDG_STATE_HOME/chat/history (~/.local/state/chat/history).
+                Commands: /nick NAME, /me ACTION, /who, /rooms, /join ROOM, /help, /quit (or Ctrl-D); //text sends
+                '/text'. Tab completes commands and names. Ctrl-C clears the line, or exits 130 on an empty one.
+                Input history is kept in $XDG_STATE_HOME/chat/history (~/.local/state/chat/history).
 
                 Without a terminal on stdin, each input line is sent (commands work too), messages are printed
                 plainly, and join exits 0 once input ends and every message is acknowledged.

@@ -1,3 +1,4 @@
+import ChatProtocol
 import ChatTerminal
 import Testing
 
@@ -13,6 +14,11 @@ struct InputCommandTests {
         ("/help", .help),
         ("/quit", .quit),
         ("/exit", .quit),
+        ("/rooms", .rooms),
+        ("/join ops", .join("ops")),
+        ("/join #ops", .join("ops")),
+        ("/join", .join(nil)),
+        ("/join no such room", .invalid("/join needs a room name: 1 to 64 of A-Z a-z 0-9 . _ -")),
         ("/me", .invalid("/me needs an action: /me waves")),
         ("/nick", .invalid("/nick needs a name: /nick alice")),
         (

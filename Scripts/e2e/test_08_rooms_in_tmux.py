@@ -1,0 +1,76 @@
+"""`/rooms` and `/join` in `chat join`, in a real terminal (tmux, 100x30).
+
+Proves that /rooms lists the server's rooms with their members, that /join ROOM moves the running join to
+another room (the prompt says so, what is typed goes there, the old room's messages no longer show), that
+/join alone says where you are and a bad name is refused without leaving. Usage: test_08_….py PATH/TO/chat
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from pane import TIMEOUT, check, kill_server, tmux, wait_for
+from pane import rows as lines
+
+CHAT = sys.argv[1]
+
+
+def run(*args):
+    result = subprocess.run([CHAT, *args], capture_output=True, text=True, timeout=TIMEOUT)
+    check(result.returncode == 0, f"chat {args} exited {result.returncode}: {result.stderr}")
+
+
+def type_line(text):
+    tmux("send-keys", "-t", "t", "-l", text)
+    tmux("send-keys", "-t", "t", "Enter")
+
+
+def main():
+    server = subprocess.Popen([CHAT, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = server.stdout.readline().strip().removeprefix("listening on ")
+    ops = url + "/ops"
+    home = tempfile.mkdtemp(prefix="chat-rooms-")
+    env = f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
+    tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30")
+    tmux("set-option", "-t", "t", "remain-on-exit", "on")
+    try:
+        run("send", ops, "--name", "bob", "earlier in ops")
+        tmux("respawn-pane", "-k", "-t", "t", f"{env} {CHAT} join {url} --name alice")
+        wait_for(lambda: lines() and lines()[-1] == "● lobby alice>", "the lobby prompt")
+
+        type_line("/rooms")
+        wait_for(lambda: any(row.startswith("ROOM ") and "MEMBERS" in row for row in lines()), "the room table")
+        rows = lines()
+        check(any(row.split()[:3] == ["lobby", "1", "0"] for row in rows), f"lobby with alice: {rows}")
+        check(any(row.split()[:3] == ["ops", "0", "1"] for row in rows), f"ops with its message: {rows}")
+
+        type_line("/join no such room")
+        wait_for(lambda: any("/join needs a room name" in row for row in lines()), "the refusal")
+        check(lines()[-1] == "● lobby alice>", "still in the lobby")
+
+        tail = subprocess.Popen([CHAT, "tail", ops, "--json", "--count", "1", "--name", "opswatch"], stdout=subprocess.PIPE, text=True)
+        type_line("/join ops")
+        wait_for(lambda: lines()[-1] == "● ops alice>", "the ops prompt")
+        check(any("moving to # ops" in row for row in lines()), "the move is said")
+        type_line("/join")
+        wait_for(lambda: any("you are in # ops" in row for row in lines()), "where we are")
+        type_line("hello ops")
+        out, _ = tail.communicate(timeout=TIMEOUT)
+        received = json.loads(out)
+        check(received["text"] == "hello ops" and received["from"] == "alice" and received["room"] == "ops", f"tail got {out}")
+
+        # The lobby is left: its messages no longer show; ops' do.
+        run("send", url, "--name", "bob", "said in the lobby")
+        run("send", ops, "--name", "bob", "said in ops")
+        wait_for(lambda: any(row.endswith("<bob> said in ops") for row in lines()), "ops' message")
+        check(not any("said in the lobby" in row for row in lines()), "a lobby message reached ops")
+    finally:
+        kill_server()
+        server.terminate()
+        server.wait(timeout=TIMEOUT)
+    print("rooms in tmux: ok")
+
+
+main()
