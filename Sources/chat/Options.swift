@@ -12,8 +12,11 @@ struct ConnectionOptions: ParsableArguments {
     )
     var name: String?
 
-    @Option(help: "The room to use instead of the URL's (default: the URL's room, lobby for /ws).")
-    var room: String?
+    @Option(
+        name: .customLong("room"),
+        help: "The room to use instead of the URL's (default: the URL's room, lobby for /ws); tail takes several."
+    )
+    var rooms: [String] = []
 
     @Option(
         help: ArgumentHelp(
@@ -39,14 +42,35 @@ struct ConnectionOptions: ParsableArguments {
         ProcessInfo.processInfo.environment["CHAT_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "ws://127.0.0.1:8000/ws"
     }
 
-    /// The client configuration for `url` (or the default URL) with these options applied.
+    /// The client configuration for `url` (or the default URL) with these options applied: one room.
     func configuration(url: String?) throws(ChatClientError) -> ClientConfiguration {
+        guard self.rooms.count <= 1 else {
+            throw ChatClientError.badOption("--room is given once here; only tail follows several rooms")
+        }
+        return try self.configuration(url: url, room: self.rooms.first, warn: true)
+    }
+
+    /// One configuration per `--room` (the URL's room when none is given), for `tail`.
+    func configurations(url: String?) throws(ChatClientError) -> [ClientConfiguration] {
+        guard !self.rooms.isEmpty else { return [try self.configuration(url: url, room: nil, warn: true)] }
+        var configurations: [ClientConfiguration] = []
+        for room in self.rooms where !configurations.contains(where: { $0.url.room.rawValue == room }) {
+            configurations.append(try self.configuration(url: url, room: room, warn: configurations.isEmpty))
+        }
+        return configurations
+    }
+
+    private func configuration(
+        url: String?,
+        room: String?,
+        warn: Bool
+    ) throws(ChatClientError) -> ClientConfiguration {
         var servers = try ChatURL.list(parsing: url ?? Self.defaultURL)
         if let room { servers = try servers.map { url throws(ChatClientError) in try url.with(room: room) } }
         var configuration = ClientConfiguration(url: servers[0], name: self.resolvedName)
         configuration.servers = servers
         configuration.tls = ClientTLS(caFile: self.caFile, insecure: self.insecure)
-        if self.insecure, servers.contains(where: \.secure) {
+        if warn, self.insecure, servers.contains(where: \.secure) {
             StandardError.warn(
                 "--insecure: the server's certificate is not checked; anyone in between can read and change the chat"
             )

@@ -97,6 +97,12 @@ struct Tail: AsyncParsableCommand {
                 throw ValidationError("--since-time replays by time; it cannot be combined with --since or -n.")
             }
         }
+        if self.connection.rooms.count > 1 {
+            if self.stateFile != nil {
+                throw ValidationError("--state-file keeps one room's place; follow several rooms without it.")
+            }
+            if self.since != nil { throw ValidationError("--since is one room's seq; give one --room with it.") }
+        }
         if let until = self.until, (try? Regex(until)) == nil {
             throw ValidationError("--until: '\(until)' is not a regular expression.")
         }
@@ -106,7 +112,7 @@ struct Tail: AsyncParsableCommand {
         let logger = bootstrapLogging(level: .error, label: "chat.tail")
         try await withExitStatus {
             let session = try TailSession(
-                configuration: self.connection.configuration(url: self.url),
+                configurations: self.connection.configurations(url: self.url),
                 options: self
             )
             try await StandardOutput.whileReaderPresent {

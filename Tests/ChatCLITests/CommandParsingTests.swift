@@ -65,7 +65,7 @@ struct CommandParsingTests {
                   --name <name>           The name to chat as; the server adds a suffix if it is taken (default:
                                           $CHAT_NAME, else $USER, else guest-xxxx).
                   --room <room>           The room to use instead of the URL's (default: the URL's room, lobby for
-                                          /ws).
+                                          /ws); tail takes several.
                   --token-file <file>     A file whose first line is the server's token (default: $CHAT_TOKEN, else
                                           none).
                   --ca-file <file>        For wss://, also trust the CA certificates in this PEM file (a private
@@ -173,7 +173,7 @@ struct CommandParsingTests {
                 Without a terminal on stdin, each input line is sent (commands work too), messages are printed
                 plainly, and join exits 0 once input ends and every message is acknowledged.
 
-                USAGE: chat join [<url>] [--name <name>] [--room <room>] [--token-file <file>] [--ca-file <file>] [--insecure] [--color <color>] [--bell <bell>] [--no-reconnect] [--max-retries <max-retries>]
+                USAGE: chat join [<url>] [--name <name>] [--room <room> ...] [--token-file <file>] [--ca-file <file>] [--insecure] [--color <color>] [--bell <bell>] [--no-reconnect] [--max-retries <max-retries>]
 
                 ARGUMENTS:
                   <url>                   The server URL (default: $CHAT_URL, else ws://127.0.0.1:8000/ws).
@@ -182,7 +182,7 @@ struct CommandParsingTests {
                   --name <name>           The name to chat as; the server adds a suffix if it is taken (default:
                                           $CHAT_NAME, else $USER, else guest-xxxx).
                   --room <room>           The room to use instead of the URL's (default: the URL's room, lobby for
-                                          /ws).
+                                          /ws); tail takes several.
                   --token-file <file>     A file whose first line is the server's token (default: $CHAT_TOKEN, else
                                           none).
                   --ca-file <file>        For wss://, also trust the CA certificates in this PEM file (a private
@@ -227,7 +227,7 @@ struct CommandParsingTests {
                   --name <name>           The name to chat as; the server adds a suffix if it is taken (default:
                                           $CHAT_NAME, else $USER, else guest-xxxx).
                   --room <room>           The room to use instead of the URL's (default: the URL's room, lobby for
-                                          /ws).
+                                          /ws); tail takes several.
                   --token-file <file>     A file whose first line is the server's token (default: $CHAT_TOKEN, else
                                           none).
                   --ca-file <file>        For wss://, also trust the CA certificates in this PEM file (a private
@@ -367,6 +367,8 @@ struct CommandParsingTests {
         ["tail", "--since-time", "1h", "--since", "3"],
         ["tail", "--since-time", "1h", "-n", "3"],
         ["send", "--quiet", "--progress"],
+        ["tail", "--state-file", "f", "--room", "a", "--room", "b"],
+        ["tail", "--since", "3", "--room", "a", "--room", "b"],
         ["send", "--whole", "text"],
         ["frobnicate"],
     ])
