@@ -106,6 +106,19 @@ def main():
         if driver.find_elements(By.CSS_SELECTOR, "#messages img"):
             fail("a message became an element", driver)
 
+        # URLs become links — DOM nodes with rel="noopener noreferrer", http(s) only — and nothing else does.
+        send(url, "see https://example.com/a?b=1. or javascript:alert(1) or <a href=http://x>x</a>", name="linker")
+        wait_for(lambda: any("see https://example.com/a?b=1." in text for text in messages()), "the linker's text", driver)
+        links = driver.find_elements(By.CSS_SELECTOR, "#messages li .text a")
+        found = [(a.get_attribute("href"), a.get_attribute("rel"), a.text) for a in links]
+        # The HTML is text: its URL is linked like any other, its element is never made.
+        expected = [
+            ("https://example.com/a?b=1", "noopener noreferrer", "https://example.com/a?b=1"),
+            ("http://x/", "noopener noreferrer", "http://x"),
+        ]
+        if found != expected:
+            fail(f"links: {found}", driver)
+
         # Layout: screenshots, and no sideways scrolling on a phone.
         os.makedirs(ARTIFACTS, exist_ok=True)
         driver.save_screenshot(os.path.join(ARTIFACTS, "page-1280x800.png"))
@@ -115,6 +128,33 @@ def main():
         overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 0:
             fail(f"{overflow} px of horizontal scroll at 375 px", driver)
+
+        # At 390 px (a phone) the message box shows its whole hint, and the side bar opens from the header.
+        driver.set_window_size(390, 844)
+        wait_for(lambda: driver.execute_script("return window.innerWidth") <= 390, "the 390 px window", driver)
+        fits = driver.execute_script(
+            """
+            const box = document.getElementById("text");
+            const style = getComputedStyle(box);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return [context.measureText(box.placeholder).width <= room, box.scrollHeight <= box.clientHeight + 1];
+            """
+        )
+        if fits != [True, True]:
+            fail(f"the placeholder does not fit at 390 px: {fits}", driver)
+        if driver.find_element(By.ID, "members").is_displayed():
+            fail("the member list shows before it is asked for at 390 px", driver)
+        driver.find_element(By.ID, "people").click()
+        wait_for(lambda: driver.find_element(By.ID, "members").is_displayed(), "the member list on a phone", driver)
+        if "webber (you)" not in driver.find_element(By.ID, "members").text:
+            fail(f"members on a phone: {driver.find_element(By.ID, 'members').text}", driver)
+        driver.save_screenshot(os.path.join(ARTIFACTS, "page-390x844-people.png"))
+        driver.find_element(By.ID, "people").click()
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            fail(f"{overflow} px of horizontal scroll at 390 px", driver)
 
         # The server goes away and comes back on its store: reconnecting, then connected, nothing lost or doubled.
         server.kill()

@@ -87,10 +87,34 @@
     for (const [cls, text] of parts) {
       const span = document.createElement("span");
       if (cls) span.className = cls;
-      span.textContent = text;
+      if (cls === "text") span.append(...linked(text));
+      else span.textContent = text;
       item.appendChild(span);
     }
     add(item);
+  }
+
+  // A message's text as nodes: http(s) URLs become links, everything else stays text. Built from DOM
+  // nodes, never from HTML; the trailing punctuation of a sentence is not part of its URL.
+  function linked(text) {
+    const nodes = [];
+    let last = 0;
+    for (const match of text.matchAll(/https?:\/\/[^\s<>"']+/gi)) {
+      const url = match[0].replace(/[.,;:!?)\]]+$/, "");
+      let parsed = null;
+      try { parsed = new URL(url); } catch (error) { parsed = null; }
+      if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) continue;
+      if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+      const link = document.createElement("a");
+      link.href = parsed.href;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      link.textContent = url;
+      nodes.push(link);
+      last = match.index + url.length;
+    }
+    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
   }
 
   function showMessage(m) {
@@ -302,6 +326,17 @@
     connect();
   });
   $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+  // On a phone the side bar is a panel the header's button opens; the box's hint is the short one.
+  $("people").addEventListener("click", () => {
+    const open = document.body.classList.toggle("people-open");
+    $("people").setAttribute("aria-expanded", String(open));
+  });
+  const narrow = window.matchMedia("(max-width: 600px)");
+  const placeholder = () => {
+    $("text").placeholder = narrow.matches ? "Message" : "Message (Enter sends, Shift+Enter for a new line)";
+  };
+  narrow.addEventListener("change", placeholder);
+  placeholder();
   // The browser asks for permission only when the user clicks; the button goes once it is decided.
   if ("Notification" in window && Notification.permission === "default") {
     $("notify").hidden = false;
