@@ -4,6 +4,7 @@ public import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// The server's plain HTTP side, for what is not a chat connection: `GET /rooms`.
 public enum ChatHTTP {
@@ -66,6 +67,13 @@ public enum ChatHTTP {
         } catch {
             throw ChatClientError.unreachable(authority, NetworkErrorText.describe(error))
         }
+        let timedOut = Atomic(false)
+        // The answer gets as long as the connection did: a server that accepts and says nothing is given up on.
+        let timer = channel.channel.eventLoop.scheduleTask(in: TimeAmount(configuration.connectTimeout)) {
+            timedOut.store(true, ordering: .relaxed)
+            channel.channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
         do {
             return try await channel.executeThenClose { inbound, outbound in
                 let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
@@ -88,6 +96,10 @@ public enum ChatHTTP {
                 }
                 throw ChatClientError.connectionLost("\(authority) closed the connection before answering")
             }
+        } catch _ where timedOut.load(ordering: .relaxed) {
+            throw ChatClientError.connectionLost(
+                "\(authority) did not answer GET \(path) within \(configuration.connectTimeout.formattedSeconds)"
+            )
         } catch let error as ChatClientError {
             throw error
         } catch let error where TLSErrorText.isVerificationFailure(error) {

@@ -8,6 +8,16 @@ import Darwin
 /// listening. Unlike a port a stopped server gave back, no other test's server can take it meanwhile
 /// (tests run in parallel, and port 0 hands out freed ports again).
 public func withRefusingPort<T>(_ body: (Int) async throws -> T) async throws -> T {
+    try await withLoopbackSocket(listening: false, body)
+}
+
+/// A loopback port where connections are made (the kernel completes them) and then nothing is said:
+/// a socket that listens and never accepts, as a hung server does.
+public func withSilentPort<T>(_ body: (Int) async throws -> T) async throws -> T {
+    try await withLoopbackSocket(listening: true, body)
+}
+
+private func withLoopbackSocket<T>(listening: Bool, _ body: (Int) async throws -> T) async throws -> T {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw TestServerError(description: "socket() failed: errno \(errno)") }
     defer { close(descriptor) }
@@ -22,5 +32,8 @@ public func withRefusingPort<T>(_ body: (Int) async throws -> T) async throws ->
         }
     }
     guard bound else { throw TestServerError(description: "cannot bind a loopback port: errno \(errno)") }
+    if listening, listen(descriptor, 8) != 0 {
+        throw TestServerError(description: "cannot listen on a loopback port: errno \(errno)")
+    }
     return try await body(Int(UInt16(bigEndian: address.sin_port)))
 }

@@ -119,3 +119,16 @@ struct RoomsCommandTests {
         #expect(Rooms.when(lastWeek, now: now).wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d/) != nil)
     }
 }
+
+/// A server that takes the connection and never answers is given up on, in words.
+@Suite(.timeLimit(.minutes(1)))
+struct RoomListTimeoutTests {
+    @Test func aServerThatNeverAnswersIsGivenUpOn() async throws {
+        try await withSilentPort { port in
+            var configuration = ClientConfiguration(url: try ChatURL(parsing: "ws://127.0.0.1:\(port)/ws"))
+            configuration.connectTimeout = .milliseconds(200)
+            let error = await #expect(throws: ChatClientError.self) { try await ChatHTTP.rooms(configuration) }
+            #expect(error?.description == "connection lost: 127.0.0.1:\(port) did not answer GET /rooms within 0.2s")
+        }
+    }
+}
