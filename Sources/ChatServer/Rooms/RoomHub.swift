@@ -149,15 +149,16 @@ final class RoomHub: Sendable {
     /// after its `since`, or where to look for its `sinceTime`.
     func missing(for request: ConnectRequest) -> Missing? {
         guard let box = self.rooms.withLock({ $0[request.room] }) else { return nil }
+        return box.state.withLock { self.missing(for: request, in: $0.room) }
+    }
+
+    /// What `request` needs from the store that `room`'s history cannot give (`since` first, as in `join`).
+    private func missing(for request: ConnectRequest, in room: Room) -> Missing? {
         if let since = request.since {
-            return box.state.withLock {
-                $0.room.missing(since: since, epoch: request.epoch, currentEpoch: self.epoch).map(Missing.seqs)
-            }
+            return room.missing(since: since, epoch: request.epoch, currentEpoch: self.epoch).map(Missing.seqs)
         }
         guard let time = request.sinceTime else { return nil }
-        return box.state.withLock {
-            $0.room.missing(from: time).map { Missing.time(time, through: $0.through, historyStart: $0.historyStart) }
-        }
+        return room.missing(from: time).map { Missing.time(time, through: $0.through, historyStart: $0.historyStart) }
     }
 
     /// What a joiner needs from the store (see `missing(for:)`).
@@ -211,22 +212,14 @@ final class RoomHub: Sendable {
                         earlier: earlier
                     )
                 }
-            if readAgain, replay.recovered == false, self.writer != nil || self.posts != nil {
-                // Nothing was read, yet the store is needed now (messages left the history meanwhile).
-                let moved =
-                    if let timed {
-                        stored == nil && state.room.missing(from: timed) != nil
-                    } else {
-                        earlier.isEmpty
-                            && request.since.flatMap {
-                                state.room.missing(since: $0, epoch: request.epoch, currentEpoch: self.epoch)
-                            } != nil
-                    }
-                if moved {
-                    // A cluster's joiner keeps its hold for the next attempt; this one was taken above.
-                    if claimed == nil { state.joining -= 1 }
-                    return nil
-                }
+            // Nothing was read, yet the store is needed now (messages left the history meanwhile).
+            let nothingRead = timed == nil ? earlier.isEmpty : stored == nil
+            if readAgain, replay.recovered == false, self.writer != nil || self.posts != nil, nothingRead,
+                self.missing(for: request, in: state.room) != nil
+            {
+                // A cluster's joiner keeps its hold for the next attempt; this one was taken above.
+                if claimed == nil { state.joining -= 1 }
+                return nil
             }
             state.joining -= 1
             let user: ChatUser
@@ -388,7 +381,6 @@ final class RoomHub: Sendable {
         self.metrics.deliveries.increment(by: Int64(state.connections.count))
     }
 
-    /// How many rooms there are and how many messages their histories hold (for `/metrics`).
     /// `GET /rooms` for a server on its own: every room it has (one with messages is kept for good).
     var roomList: RoomList {
         let boxes = self.rooms.withLock { Array($0.values) }
@@ -406,6 +398,7 @@ final class RoomHub: Sendable {
         )
     }
 
+    /// How many rooms there are and how many messages their histories hold (for `/metrics`).
     var levels: (rooms: Int, history: Int) {
         let boxes = self.rooms.withLock { Array($0.values) }
         return (boxes.count, boxes.reduce(0) { total, box in total + box.state.withLock { $0.room.historyCount } })
