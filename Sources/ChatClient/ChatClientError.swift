@@ -47,22 +47,25 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
     /// The server answered the WebSocket upgrade with `status`.
     /// The server answered a plain request (`GET /rooms`) with an HTTP error.
     public static func requestRefused(_ endpoint: String, status: Int, reason: String) -> ChatClientError {
-        var detail = reason.isEmpty ? "" : ": \(reason)"
-        if status == 401 {
-            detail = ": a valid token is required; give it with --token-file FILE or CHAT_TOKEN"
-        }
-        return ChatClientError(kind: .refused, code: status, message: "\(endpoint) answered HTTP \(status)\(detail)")
+        ChatClientError(
+            kind: .refused,
+            code: status,
+            message: "\(endpoint) answered HTTP \(status)\(Self.refusalDetail(status: status, reason: reason))"
+        )
+    }
+
+    /// `: <the server's words>`, or for 401 how to give the token.
+    private static func refusalDetail(status: Int, reason: String) -> String {
+        if status == 401 { return ": a valid token is required; give it with --token-file FILE or CHAT_TOKEN" }
+        return reason.isEmpty ? "" : ": \(reason)"
     }
 
     public static func upgradeRefused(_ endpoint: String, status: Int, reason: String) -> ChatClientError {
-        var detail = reason.isEmpty ? "" : ": \(reason)"
-        if status == 401 {
-            detail = ": a valid token is required; give it with --token-file FILE or CHAT_TOKEN"
-        }
-        return ChatClientError(
+        ChatClientError(
             kind: .refused,
             code: status,
-            message: "\(endpoint) refused the WebSocket upgrade with HTTP \(status)\(detail)"
+            message:
+                "\(endpoint) refused the WebSocket upgrade with HTTP \(status)\(Self.refusalDetail(status: status, reason: reason))"
         )
     }
 

@@ -20,7 +20,7 @@ public enum ChatHTTP {
         let path = String(url.basePath.dropLast(url.basePath.hasSuffix("/ws") ? 3 : 0)) + "/rooms"
         let (status, body) = try await Self.get(path, configuration: configuration, eventLoopGroup: eventLoopGroup)
         let scheme = url.secure ? "https" : "http"
-        let endpoint = "\(scheme)://\(Self.authority(url))\(path)"
+        let endpoint = "\(scheme)://\(url.authority)\(path)"
         guard status == 200 else {
             let reason = status == 404 ? "this server has no room list (is it older?)" : String(body.prefix(200))
             throw ChatClientError.requestRefused(endpoint, status: status, reason: TerminalSanitizer.sanitize(reason))
@@ -32,10 +32,6 @@ public enum ChatHTTP {
         }
     }
 
-    private static func authority(_ url: ChatURL) -> String {
-        (url.host.contains(":") ? "[\(url.host)]" : url.host) + ":\(url.port)"
-    }
-
     /// One request on a connection of its own (the server closes it after the answer); the status and body.
     static func get(
         _ path: String,
@@ -43,7 +39,7 @@ public enum ChatHTTP {
         eventLoopGroup: any EventLoopGroup
     ) async throws -> (status: Int, body: String) {
         let url = configuration.url
-        let authority = Self.authority(url)
+        let authority = url.authority
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: authority)
         headers.add(name: "User-Agent", value: "chat/\(ChatVersion.current)")
