@@ -38,7 +38,7 @@ struct InteractiveJoin {
         var configuration = self.configuration
         var conversation = ChatConversation()
         var outcome: JoinOutcome
-        while true {
+        rounds: while true {
             let (current, talk) = (configuration, conversation)
             let step = await withTaskGroup(of: Step.self) { group in
                 group.addTask {
@@ -65,9 +65,13 @@ struct InteractiveJoin {
                 group.cancelAll()
                 return first
             }
-            guard case .move(let room) = step else {
-                if case .ended(let ended) = step { outcome = ended } else { outcome = .finished }
-                break
+            let room: RoomName
+            switch step {
+            case .ended(let ended):
+                outcome = ended
+                break rounds
+            case .move(let next):
+                room = next
             }
             // What was typed here goes here first (as /quit waits for it), then the other room.
             _ = await Self.quit(conversation)

@@ -94,24 +94,22 @@ struct TailSession: Sendable {
         var epoch = ""
         // `Tail.validate()` checked that it parses.
         let until = try self.until.map { try Regex($0) }
-        let said = { (text: String) in prefix.map { "\($0.dropLast())\(text.first == nil ? "" : " ")\(text)" } ?? text }
+        let said = { (text: String) in (prefix ?? "") + text }
+        // What the server could not replay: said on stderr, or the end of the run with --strict.
+        func missed(_ description: String) throws -> Bool {
+            if self.strict { throw MissedMessages(description: said(description)) }
+            StandardError.warn(said(description))
+            return true
+        }
         try await ChatFollower.follow(configuration, policy: self.policy, logger: logger) { event in
             switch event {
             case .connected(let welcome):
                 epoch = welcome.epoch
                 return true
             case .gap(let since, let firstSeq, let epochChanged):
-                let message = said(
-                    MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged)
-                )
-                if self.strict { throw MissedMessages(description: message) }
-                StandardError.warn(message)
-                return true
+                return try missed(MissedMessages.describe(since: since, firstSeq: firstSeq, epochChanged: epochChanged))
             case .incompleteReplay(let since, let firstSeq):
-                let message = said(MissedMessages.describe(since: since, firstSeq: firstSeq))
-                if self.strict { throw MissedMessages(description: message) }
-                StandardError.warn(message)
-                return true
+                return try missed(MissedMessages.describe(since: since, firstSeq: firstSeq))
             case .reconnecting(let attempt, let delay, let reason):
                 StandardError.reconnecting(attempt: attempt, delay: delay, reason: said(reason))
                 return true
