@@ -294,45 +294,44 @@ struct ReconnectTests {
 
     @Test func aTailKilledAndRestartedWithItsStateFileMissesNothing() async throws {
         let serve = try await ServeProcess.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-state-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let state = directory.appendingPathComponent("tail.state").path
+        try await withTemporaryDirectory { directory in
+            let state = directory.appendingPathComponent("tail.state").path
 
-        // Kill -9 in the middle of a stream: the state file must hold a whole state, and a restarted
-        // tail must print exactly what came after it.
-        let first = try ChatProcess(["tail", serve.url, "--json", "--state-file", state])
-        let send = try ChatProcess([], shell: "seq 1 100 | \"$CHAT\" send \(serve.url)")
-        var lines = first.stdout.makeAsyncIterator()
-        var printed = 0
-        while printed < 50, await lines.next() != nil { printed += 1 }
-        first.signal(SIGKILL)
-        _ = await first.exitCode()
-        #expect(await send.exitCode() == 0)
-        let stopped = try JSONDecoder().decode(
-            TailState.self,
-            from: try #require(FileManager.default.contents(atPath: state))
-        )
-        #expect((49...100).contains(stopped.seq))
-        // The second half is said while no tail runs (the first may have taken in all of the first half).
-        let more = try ChatProcess([], shell: "seq 101 200 | \"$CHAT\" send \(serve.url)")
-        #expect(await more.exitCode() == 0)
+            // Kill -9 in the middle of a stream: the state file must hold a whole state, and a restarted
+            // tail must print exactly what came after it.
+            let first = try ChatProcess(["tail", serve.url, "--json", "--state-file", state])
+            let send = try ChatProcess([], shell: "seq 1 100 | \"$CHAT\" send \(serve.url)")
+            var lines = first.stdout.makeAsyncIterator()
+            var printed = 0
+            while printed < 50, await lines.next() != nil { printed += 1 }
+            first.signal(SIGKILL)
+            _ = await first.exitCode()
+            #expect(await send.exitCode() == 0)
+            let stopped = try JSONDecoder().decode(
+                TailState.self,
+                from: try #require(FileManager.default.contents(atPath: state))
+            )
+            #expect((49...100).contains(stopped.seq))
+            // The second half is said while no tail runs (the first may have taken in all of the first half).
+            let more = try ChatProcess([], shell: "seq 101 200 | \"$CHAT\" send \(serve.url)")
+            #expect(await more.exitCode() == 0)
 
-        let second = try ChatProcess([
-            "tail", serve.url, "--json", "--state-file", state, "--count", "\(200 - stopped.seq)",
-        ])
-        #expect(await second.exitCode() == 0)
-        let texts = try await ChatProcess.collect(second.stdout).map {
-            try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)).text
+            let second = try ChatProcess([
+                "tail", serve.url, "--json", "--state-file", state, "--count", "\(200 - stopped.seq)",
+            ])
+            #expect(await second.exitCode() == 0)
+            let texts = try await ChatProcess.collect(second.stdout).map {
+                try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)).text
+            }
+            #expect(texts == ((Int(stopped.seq) + 1)...200).map(String.init))
+            let saved = try #require(FileManager.default.contents(atPath: state))
+            let object = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
+            #expect(object["room"] as? String == "lobby")
+            #expect(object["seq"] as? Int == 200)
+            let mode = try FileManager.default.attributesOfItem(atPath: state)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            #expect(await serve.stop() == 0)
         }
-        #expect(texts == ((Int(stopped.seq) + 1)...200).map(String.init))
-        let saved = try #require(FileManager.default.contents(atPath: state))
-        let object = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
-        #expect(object["room"] as? String == "lobby")
-        #expect(object["seq"] as? Int == 200)
-        let mode = try FileManager.default.attributesOfItem(atPath: state)[.posixPermissions] as? Int
-        #expect(mode == 0o600)
-        #expect(await serve.stop() == 0)
     }
 }
 

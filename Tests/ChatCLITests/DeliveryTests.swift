@@ -28,41 +28,43 @@ struct DeliveryTests {
     }
 
     @Test func aServerKilledMidStreamAndRestartedOnItsStoreLosesAndDoublesNothing() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("chat.db").path
-        let total = 5000
+        try await withTemporaryDirectory { directory in
+            let store = directory.appendingPathComponent("chat.db").path
+            let total = 5000
 
-        var serve = try await ServeProcess.start(["--store", store])
-        let url = serve.url
-        let port = serve.port
-        let tail = try ChatProcess(["tail", url, "--json", "--count", "\(total)", "--name", "tailer"])
-        try await waitForMember("tailer", url: url)
-        let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(url) --name bot")
-        var lines = tail.stdout.makeAsyncIterator()
-        var printed: [String] = []
-        while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+            var serve = try await ServeProcess.start(["--store", store])
+            let url = serve.url
+            let port = serve.port
+            let tail = try ChatProcess(["tail", url, "--json", "--count", "\(total)", "--name", "tailer"])
+            try await waitForMember("tailer", url: url)
+            let send = try ChatProcess([], shell: "seq 1 \(total) | \"$CHAT\" send \(url) --name bot")
+            var lines = tail.stdout.makeAsyncIterator()
+            var printed: [String] = []
+            while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
 
-        // No graceful anything: the process is gone between two writes.
-        serve.process.signal(SIGKILL)
-        #expect(await serve.process.exitCode() == SIGKILL)
-        serve = try await ServeProcess.start(["--store", store], port: port)
+            // No graceful anything: the process is gone between two writes.
+            serve.process.signal(SIGKILL)
+            #expect(await serve.process.exitCode() == SIGKILL)
+            serve = try await ServeProcess.start(["--store", store], port: port)
 
-        while let line = await lines.next() { printed.append(line) }
-        #expect(await send.exitCode() == 0)
-        #expect(await tail.exitCode() == 0)
-        let messages = try printed.map { try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)) }
-        // Every line exactly once, in order, and numbered without a hole (said briefly when not).
-        let texts = messages.map(\.text)
-        let firstWrong = zip(texts, (1...total).map(String.init)).enumerated().first { $1.0 != $1.1 }?.offset
-        #expect(texts.count == total && firstWrong == nil, "\(texts.count) lines; first wrong at \(firstWrong ?? -1)")
-        #expect(messages.map(\.seq) == (1...total).map(UInt64.init))
-        let tailErrors = await ChatProcess.collect(tail.stderr)
-        #expect(tailErrors.allSatisfy { $0.hasPrefix("chat: reconnecting in ") }, "\(tailErrors)")
-        let sendErrors = await ChatProcess.collect(send.stderr)
-        #expect(sendErrors.allSatisfy { $0.hasPrefix("chat: reconnecting in ") }, "\(sendErrors)")
-        #expect(await serve.stop() == 0)
+            while let line = await lines.next() { printed.append(line) }
+            #expect(await send.exitCode() == 0)
+            #expect(await tail.exitCode() == 0)
+            let messages = try printed.map { try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8)) }
+            // Every line exactly once, in order, and numbered without a hole (said briefly when not).
+            let texts = messages.map(\.text)
+            let firstWrong = zip(texts, (1...total).map(String.init)).enumerated().first { $1.0 != $1.1 }?.offset
+            #expect(
+                texts.count == total && firstWrong == nil,
+                "\(texts.count) lines; first wrong at \(firstWrong ?? -1)"
+            )
+            #expect(messages.map(\.seq) == (1...total).map(UInt64.init))
+            let tailErrors = await ChatProcess.collect(tail.stderr)
+            #expect(tailErrors.allSatisfy { $0.hasPrefix("chat: reconnecting in ") }, "\(tailErrors)")
+            let sendErrors = await ChatProcess.collect(send.stderr)
+            #expect(sendErrors.allSatisfy { $0.hasPrefix("chat: reconnecting in ") }, "\(sendErrors)")
+            #expect(await serve.stop() == 0)
+        }
     }
 
     @Test func aReaderThatNeverReadsIsClosedWhileAFullSpeedTailGetsEverything() async throws {

@@ -57,24 +57,23 @@ struct RoomsCommandTests {
     }
 
     @Test func theTokenRuleApplies() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-rooms-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("token").path
-        try Data("s3cret\n".utf8).write(to: URL(fileURLWithPath: file))
-        let serve = try await ServeProcess.start(["--token-file", file])
-        let refused = try ChatProcess(["rooms", serve.url])
-        #expect(await refused.exitCode() == 77)
-        let port = serve.port
-        #expect(
-            await ChatProcess.collect(refused.stderr) == [
-                "chat: error: http://127.0.0.1:\(port)/rooms answered HTTP 401: a valid token is required; give it with --token-file FILE or CHAT_TOKEN"
-            ]
-        )
-        #expect(try await Self.listed(serve.url, environment: ["CHAT_TOKEN": "s3cret"]).isEmpty)
-        let bare = try await rawHTTPExchange(port: port, request: "GET /rooms HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(bare.hasPrefix("HTTP/1.1 401 "))
-        #expect(await serve.stop() == 0)
+        try await withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("token").path
+            try Data("s3cret\n".utf8).write(to: URL(fileURLWithPath: file))
+            let serve = try await ServeProcess.start(["--token-file", file])
+            let refused = try ChatProcess(["rooms", serve.url])
+            #expect(await refused.exitCode() == 77)
+            let port = serve.port
+            #expect(
+                await ChatProcess.collect(refused.stderr) == [
+                    "chat: error: http://127.0.0.1:\(port)/rooms answered HTTP 401: a valid token is required; give it with --token-file FILE or CHAT_TOKEN"
+                ]
+            )
+            #expect(try await Self.listed(serve.url, environment: ["CHAT_TOKEN": "s3cret"]).isEmpty)
+            let bare = try await rawHTTPExchange(port: port, request: "GET /rooms HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(bare.hasPrefix("HTTP/1.1 401 "))
+            #expect(await serve.stop() == 0)
+        }
     }
 
     @Test func aClusterListsEveryNodesRoomsAndMembers() async throws {

@@ -18,38 +18,37 @@ struct SendScriptingTests {
     }
 
     @Test func jsonTellsEveryAcknowledgementInInputOrderAcrossARestartAndQuietSaysNothing() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-send-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("chat.db").path
-        let total = 5000
-        var serve = try await ServeProcess.start(["--store", store, "--rate-limit", "0"])
-        let send = try ChatProcess(
-            [],
-            shell: "seq 1 \(total) | \"$CHAT\" send \(serve.url) --name bot --json --quiet"
-        )
-        var lines = send.stdout.makeAsyncIterator()
-        var printed: [String] = []
-        while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
-        // Four fifths are not acknowledged yet: the sender has to reconnect, and say nothing about it.
-        serve.process.signal(SIGKILL)
-        #expect(await serve.process.exitCode() == SIGKILL)
-        serve = try await ServeProcess.start(["--store", store, "--rate-limit", "0"], port: serve.port)
-        while let line = await lines.next() { printed.append(line) }
-        #expect(await send.exitCode() == 0)
-        #expect(await ChatProcess.collect(send.stderr).isEmpty)
-        let receipts = try printed.map { try JSONDecoder().decode(Receipt.self, from: Data($0.utf8)) }
-        #expect(receipts.map(\.seq) == (1...UInt64(total)).map { $0 })
-        let prefix = try #require(receipts.first?.id.split(separator: "-").first)
-        #expect(receipts.map(\.id) == (1...total).map { "\(prefix)-\($0)" })
-        // The seqs are the ones the room gave them.
-        let tail = try ChatProcess(["tail", serve.url, "--json", "--since", "\(total - 3)", "--count", "3"])
-        #expect(await tail.exitCode() == 0)
-        let stored = try await ChatProcess.collect(tail.stdout).map {
-            try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8))
+        try await withTemporaryDirectory { directory in
+            let store = directory.appendingPathComponent("chat.db").path
+            let total = 5000
+            var serve = try await ServeProcess.start(["--store", store, "--rate-limit", "0"])
+            let send = try ChatProcess(
+                [],
+                shell: "seq 1 \(total) | \"$CHAT\" send \(serve.url) --name bot --json --quiet"
+            )
+            var lines = send.stdout.makeAsyncIterator()
+            var printed: [String] = []
+            while printed.count < total / 5, let line = await lines.next() { printed.append(line) }
+            // Four fifths are not acknowledged yet: the sender has to reconnect, and say nothing about it.
+            serve.process.signal(SIGKILL)
+            #expect(await serve.process.exitCode() == SIGKILL)
+            serve = try await ServeProcess.start(["--store", store, "--rate-limit", "0"], port: serve.port)
+            while let line = await lines.next() { printed.append(line) }
+            #expect(await send.exitCode() == 0)
+            #expect(await ChatProcess.collect(send.stderr).isEmpty)
+            let receipts = try printed.map { try JSONDecoder().decode(Receipt.self, from: Data($0.utf8)) }
+            #expect(receipts.map(\.seq) == (1...UInt64(total)).map { $0 })
+            let prefix = try #require(receipts.first?.id.split(separator: "-").first)
+            #expect(receipts.map(\.id) == (1...total).map { "\(prefix)-\($0)" })
+            // The seqs are the ones the room gave them.
+            let tail = try ChatProcess(["tail", serve.url, "--json", "--since", "\(total - 3)", "--count", "3"])
+            #expect(await tail.exitCode() == 0)
+            let stored = try await ChatProcess.collect(tail.stdout).map {
+                try JSONDecoder().decode(ChatMessage.self, from: Data($0.utf8))
+            }
+            #expect(stored.map { Receipt(id: $0.id.rawValue, seq: $0.seq) } == Array(receipts.suffix(3)))
+            #expect(await serve.stop() == 0)
         }
-        #expect(stored.map { Receipt(id: $0.id.rawValue, seq: $0.seq) } == Array(receipts.suffix(3)))
-        #expect(await serve.stop() == 0)
     }
 
     @Test func progressIsOneLineRedrawnInPlaceAndErasedAtTheEnd() async throws {

@@ -56,42 +56,41 @@ struct TailScriptingTests {
 
     /// Several rooms at once: each line says its room, each room resumes on its own seq after a restart.
     @Test func severalRoomsArePrefixedAndResumeEachOnItsOwnSeq() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-rooms-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("chat.db").path
-        var serve = try await ServeProcess.start(["--store", store])
-        // ops gets ahead of dev in seqs, so a resume on the wrong room's seq would skip or repeat.
-        for (room, lines) in [("ops", "o1\\no2\\no3"), ("dev", "d1")] {
-            let send = try ChatProcess(
-                [],
-                shell: "printf '\(lines)\\n' | \"$CHAT\" send \(serve.url) --room \(room) --name bot"
-            )
-            #expect(await send.exitCode() == 0)
+        try await withTemporaryDirectory { directory in
+            let store = directory.appendingPathComponent("chat.db").path
+            var serve = try await ServeProcess.start(["--store", store])
+            // ops gets ahead of dev in seqs, so a resume on the wrong room's seq would skip or repeat.
+            for (room, lines) in [("ops", "o1\\no2\\no3"), ("dev", "d1")] {
+                let send = try ChatProcess(
+                    [],
+                    shell: "printf '\(lines)\\n' | \"$CHAT\" send \(serve.url) --room \(room) --name bot"
+                )
+                #expect(await send.exitCode() == 0)
+            }
+            let tail = try ChatProcess([
+                "tail", serve.url, "--room", "ops", "--room", "dev", "-n", "1", "--count", "4", "--name", "tailer",
+                "--timeout", "60",
+            ])
+            var lines = tail.stdout.makeAsyncIterator()
+            var printed: [String] = []
+            while printed.count < 2, let line = await lines.next() { printed.append(line) }
+            serve.process.signal(SIGKILL)
+            #expect(await serve.process.exitCode() == SIGKILL)
+            serve = try await ServeProcess.start(["--store", store], port: serve.port)
+            for (room, text) in [("dev", "d2"), ("ops", "o4")] {
+                let send = try ChatProcess(["send", serve.url, "--room", room, "--name", "bot", text])
+                #expect(await send.exitCode() == 0)
+            }
+            while let line = await lines.next() { printed.append(line) }
+            #expect(await tail.exitCode() == 0)
+            let shown = printed.map { line in
+                let parts = line.split(separator: " ")
+                return "\(parts[0]) \(parts.last!)"
+            }
+            #expect(Set(shown) == ["[ops] o3", "[dev] d1", "[dev] d2", "[ops] o4"])
+            #expect(shown.firstIndex(of: "[ops] o3")! < shown.firstIndex(of: "[ops] o4")!)
+            #expect(await serve.stop() == 0)
         }
-        let tail = try ChatProcess([
-            "tail", serve.url, "--room", "ops", "--room", "dev", "-n", "1", "--count", "4", "--name", "tailer",
-            "--timeout", "60",
-        ])
-        var lines = tail.stdout.makeAsyncIterator()
-        var printed: [String] = []
-        while printed.count < 2, let line = await lines.next() { printed.append(line) }
-        serve.process.signal(SIGKILL)
-        #expect(await serve.process.exitCode() == SIGKILL)
-        serve = try await ServeProcess.start(["--store", store], port: serve.port)
-        for (room, text) in [("dev", "d2"), ("ops", "o4")] {
-            let send = try ChatProcess(["send", serve.url, "--room", room, "--name", "bot", text])
-            #expect(await send.exitCode() == 0)
-        }
-        while let line = await lines.next() { printed.append(line) }
-        #expect(await tail.exitCode() == 0)
-        let shown = printed.map { line in
-            let parts = line.split(separator: " ")
-            return "\(parts[0]) \(parts.last!)"
-        }
-        #expect(Set(shown) == ["[ops] o3", "[dev] d1", "[dev] d2", "[ops] o4"])
-        #expect(shown.firstIndex(of: "[ops] o3")! < shown.firstIndex(of: "[ops] o4")!)
-        #expect(await serve.stop() == 0)
     }
 
     @Test func timeoutBeforeTheMatchExits124WithOneLine() async throws {

@@ -75,46 +75,46 @@ struct TailSinceTimeTests {
     }
 
     @Test func aSQLiteStoreAnswersForWhatTheHistoryDropped() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-since-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("chat.db").path
-        var serve = try await ServeProcess.start(["--store", store])
-        try await Self.send(["a", "b", "c", "d"], to: serve.url)
-        #expect(await serve.stop() == 0)
-        let sql = Self.backdating.replacingOccurrences(of: "{table}", with: "messages")
-            .replacingOccurrences(of: "{text}", with: "text")
-        let backdate = try ChatProcess(
-            [],
-            shell: "python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2])' "
-                + "'\(store)' \"\(sql)\""
-        )
-        #expect(await backdate.exitCode() == 0)
+        try await withTemporaryDirectory { directory in
+            let store = directory.appendingPathComponent("chat.db").path
+            var serve = try await ServeProcess.start(["--store", store])
+            try await Self.send(["a", "b", "c", "d"], to: serve.url)
+            #expect(await serve.stop() == 0)
+            let sql = Self.backdating.replacingOccurrences(of: "{table}", with: "messages")
+                .replacingOccurrences(of: "{text}", with: "text")
+            let backdate = try ChatProcess(
+                [],
+                shell:
+                    "python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2])' "
+                    + "'\(store)' \"\(sql)\""
+            )
+            #expect(await backdate.exitCode() == 0)
 
-        // The history keeps d alone: from two hours ago, b and c come from the store.
-        serve = try await ServeProcess.start(["--store", store, "--history", "1"])
-        let tail = try ChatProcess([
-            "tail", "--timeout", "30", serve.url, "--json", "--since-time", "2h", "--count", "4", "--name", "t",
-        ])
-        try await waitForMember("t", url: serve.url)
-        try await Self.send(["e"], to: serve.url)
-        #expect(await tail.exitCode() == 0)
-        #expect(try await Self.texts(tail) == ["b", "c", "d", "e"])
-        #expect(await ChatProcess.collect(tail.stderr).isEmpty)
-        // From 20 minutes ago: d (from the store again: e pushed it out of the history) and e.
-        let recent = try ChatProcess([
-            "tail", "--timeout", "30", serve.url, "--json", "--since-time", "20m", "--count", "2",
-        ])
-        #expect(await recent.exitCode() == 0)
-        #expect(try await Self.texts(recent) == ["d", "e"])
-        // An RFC 3339 time with an offset, four hours ago: everything.
-        let fourHoursAgo = Self.ago(minutes: 240).replacingOccurrences(of: "Z", with: "+00:00")
-        let everything = try ChatProcess([
-            "tail", "--timeout", "30", serve.url, "--json", "--since-time", fourHoursAgo, "--count", "5",
-        ])
-        #expect(await everything.exitCode() == 0)
-        #expect(try await Self.texts(everything) == ["a", "b", "c", "d", "e"])
-        #expect(await serve.stop() == 0)
+            // The history keeps d alone: from two hours ago, b and c come from the store.
+            serve = try await ServeProcess.start(["--store", store, "--history", "1"])
+            let tail = try ChatProcess([
+                "tail", "--timeout", "30", serve.url, "--json", "--since-time", "2h", "--count", "4", "--name", "t",
+            ])
+            try await waitForMember("t", url: serve.url)
+            try await Self.send(["e"], to: serve.url)
+            #expect(await tail.exitCode() == 0)
+            #expect(try await Self.texts(tail) == ["b", "c", "d", "e"])
+            #expect(await ChatProcess.collect(tail.stderr).isEmpty)
+            // From 20 minutes ago: d (from the store again: e pushed it out of the history) and e.
+            let recent = try ChatProcess([
+                "tail", "--timeout", "30", serve.url, "--json", "--since-time", "20m", "--count", "2",
+            ])
+            #expect(await recent.exitCode() == 0)
+            #expect(try await Self.texts(recent) == ["d", "e"])
+            // An RFC 3339 time with an offset, four hours ago: everything.
+            let fourHoursAgo = Self.ago(minutes: 240).replacingOccurrences(of: "Z", with: "+00:00")
+            let everything = try ChatProcess([
+                "tail", "--timeout", "30", serve.url, "--json", "--since-time", fourHoursAgo, "--count", "5",
+            ])
+            #expect(await everything.exitCode() == 0)
+            #expect(try await Self.texts(everything) == ["a", "b", "c", "d", "e"])
+            #expect(await serve.stop() == 0)
+        }
     }
 
     @Test func aNodeLooksTheTimeUpInPostgreSQL() async throws {

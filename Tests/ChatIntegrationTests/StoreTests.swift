@@ -161,11 +161,3 @@ func withStore<T>(at path: String, _ body: (MessageStore) async throws -> T) asy
         throw error
     }
 }
-
-/// Runs `body` with a new empty directory, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chat-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    return try await body(directory)
-}
