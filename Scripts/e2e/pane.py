@@ -9,6 +9,8 @@ import sys
 import time
 
 TIMEOUT = 10
+# The binary under test: every test is run as `test_….py PATH/TO/chat`.
+CHAT = sys.argv[1] if len(sys.argv) > 1 else "chat"
 SOCKET = f"chat-e2e-{os.getpid()}"
 
 
@@ -68,3 +70,24 @@ def wait_for(condition, what):
 
 def kill_server():
     subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+
+
+def run(*args):
+    """Runs `chat ARGS`, which must exit 0."""
+    result = subprocess.run([CHAT, *args], capture_output=True, text=True, timeout=TIMEOUT)
+    check(result.returncode == 0, f"chat {args} exited {result.returncode}: {result.stderr}")
+    return result
+
+
+def start_server(port="0"):
+    """`chat serve --port PORT` (any free one by default): the process and its ws:// URL."""
+    server = subprocess.Popen([CHAT, "serve", "--port", port], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = server.stdout.readline().strip()
+    check(line.startswith("listening on ws://127.0.0.1:"), f"unexpected first line {line!r}")
+    return server, line.removeprefix("listening on ")
+
+
+def type_line(text):
+    """Types `text` into the pane, then Enter."""
+    tmux("send-keys", "-t", "t", "-l", text)
+    tmux("send-keys", "-t", "t", "Enter")

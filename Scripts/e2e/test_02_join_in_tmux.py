@@ -11,28 +11,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 
-from pane import TIMEOUT, check, cursor, fail, kill_server, tmux, wait_for
+from pane import CHAT, TIMEOUT, check, cursor, fail, kill_server, run, start_server, tmux, wait_for
 from pane import rows as lines
 
-CHAT = sys.argv[1]
 PROMPT = "● lobby alice> "
-
-
-def run(*args):
-    result = subprocess.run([CHAT, *args], capture_output=True, text=True, timeout=TIMEOUT)
-    check(result.returncode == 0, f"chat {args} exited {result.returncode}: {result.stderr}")
-    return result
-
-
-def start_server(port="0"):
-    server = subprocess.Popen([CHAT, "serve", "--port", port], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = server.stdout.readline().strip()
-    check(line.startswith("listening on ws://127.0.0.1:"), f"unexpected first line {line!r}")
-    return server, line.removeprefix("listening on ")
 
 
 def width(text):

@@ -4,15 +4,12 @@ alternate screen, the cursor must stay where the output put it, and each message
 Usage: test_03_….py PATH/TO/chat
 """
 
-import os
 import subprocess
-import sys
 import tempfile
 import time
 
-from pane import TIMEOUT, check, display, fail, history, kill_server, rows, tmux, wait_for
+from pane import CHAT, TIMEOUT, check, display, fail, history, kill_server, rows, start_server, tmux, wait_for
 
-CHAT = sys.argv[1]
 
 CORPUS = [
     "\x1b[2J\x1b[H clear and home",
@@ -51,8 +48,7 @@ def check_untouched(title, said):
 
 
 def main():
-    server = subprocess.Popen([CHAT, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    url = server.stdout.readline().strip().removeprefix("listening on ")
+    server, url = start_server()
     home = tempfile.mkdtemp(prefix="chat-hostile-")
     env = f"env LANG=C.UTF-8 HOME={home} NO_COLOR=1 TERM=xterm-256color"
     tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "40")

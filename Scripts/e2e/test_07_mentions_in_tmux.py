@@ -8,24 +8,14 @@ Usage: test_07_….py PATH/TO/chat
 """
 
 import os
-import subprocess
-import sys
 import tempfile
 
-from pane import TIMEOUT, check, kill_server, tmux, wait_for
+from pane import CHAT, TIMEOUT, check, kill_server, run, start_server, tmux, type_line, wait_for
 from pane import rows as lines
-
-CHAT = sys.argv[1]
-
-
-def run(*args):
-    result = subprocess.run([CHAT, *args], capture_output=True, text=True, timeout=TIMEOUT)
-    check(result.returncode == 0, f"chat {args} exited {result.returncode}: {result.stderr}")
 
 
 def main():
-    server = subprocess.Popen([CHAT, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    url = server.stdout.readline().strip().removeprefix("listening on ")
+    server, url = start_server()
     home = tempfile.mkdtemp(prefix="chat-mentions-")
     env = f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
     tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30")
@@ -54,8 +44,7 @@ def main():
         for name, text in messages:
             run("send", url, "--name", name, text)
         # Our own message naming us rings nothing.
-        tmux("send-keys", "-t", "t", "-l", "note to self @alice")
-        tmux("send-keys", "-t", "t", "Enter")
+        type_line("note to self @alice")
         wait_for(lambda: any(row.endswith("(alice) note to self @alice") for row in lines()), "our own message")
         run("send", url, "--name", "bob", "marker")
         wait_for(lambda: any(row.endswith("<bob> marker") for row in lines()), "the marker")

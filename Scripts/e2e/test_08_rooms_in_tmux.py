@@ -6,30 +6,15 @@ another room (the prompt says so, what is typed goes there, the old room's messa
 """
 
 import json
-import os
 import subprocess
-import sys
 import tempfile
 
-from pane import TIMEOUT, check, kill_server, tmux, wait_for
+from pane import CHAT, TIMEOUT, check, kill_server, run, start_server, tmux, type_line, wait_for
 from pane import rows as lines
-
-CHAT = sys.argv[1]
-
-
-def run(*args):
-    result = subprocess.run([CHAT, *args], capture_output=True, text=True, timeout=TIMEOUT)
-    check(result.returncode == 0, f"chat {args} exited {result.returncode}: {result.stderr}")
-
-
-def type_line(text):
-    tmux("send-keys", "-t", "t", "-l", text)
-    tmux("send-keys", "-t", "t", "Enter")
 
 
 def main():
-    server = subprocess.Popen([CHAT, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    url = server.stdout.readline().strip().removeprefix("listening on ")
+    server, url = start_server()
     ops = url + "/ops"
     home = tempfile.mkdtemp(prefix="chat-rooms-")
     env = f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
