@@ -20,9 +20,9 @@ public final class ChatConversation: Sendable {
         self.outbox.read { $0.unacknowledged }
     }
 
-    /// Sends `text` now, or once connected again.
-    public func send(_ text: String) {
-        self.outbox.update { $0.enqueue(text) }
+    /// Sends `text` — to the room, or `to` one member only — now, or once connected again.
+    public func send(_ text: String, to: String? = nil) {
+        self.outbox.update { $0.enqueue(text, to: to) }
     }
 
     /// Asks for a new name, now (after what was typed before it) and after every reconnect.

@@ -20,8 +20,8 @@ public enum ChatPublisher {
     public struct Receipt: Sendable, Equatable {
         /// Its id (`<idPrefix>-<n>` for the n-th text).
         public var id: MessageID
-        /// The seq the server gave it.
-        public var seq: UInt64
+        /// The seq the server gave it; nil for a direct message (`Options.to`), which has none.
+        public var seq: UInt64?
     }
 
     /// How far a run is.
@@ -61,6 +61,8 @@ public enum ChatPublisher {
         public var idPrefix: String
         /// Whether sends keep under the server's announced rate limit.
         public var pacing: Bool
+        /// Every message goes to this member only, as a direct message (`chat send --to`).
+        public var to: String?
         /// Whether `progress` is told which messages were acknowledged (`.acknowledged` with receipts).
         public var reportsReceipts: Bool
         /// Whether `progress` is told of the counts at every acknowledgement.
@@ -76,6 +78,7 @@ public enum ChatPublisher {
             windowBytes: Int = 1 << 20,
             idPrefix: String = RandomID.make(length: 8),
             pacing: Bool = true,
+            to: String? = nil,
             reportsReceipts: Bool = false,
             reportsProgress: Bool = false,
             progress: @escaping @Sendable (Progress) -> Void = { _ in }
@@ -86,6 +89,7 @@ public enum ChatPublisher {
             self.windowBytes = windowBytes
             self.idPrefix = idPrefix
             self.pacing = pacing
+            self.to = to
             self.reportsReceipts = reportsReceipts
             self.reportsProgress = reportsProgress
             self.progress = progress
@@ -141,7 +145,7 @@ public enum ChatPublisher {
                         }
                         await outbox.wait { $0.hasRoom(forBytes: size) }
                         try Task.checkCancellation()
-                        outbox.update { $0.enqueue(text) }
+                        outbox.update { $0.enqueue(text, to: options.to) }
                     }
                     outbox.update { $0.finishInput() }
                     return false

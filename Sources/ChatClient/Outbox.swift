@@ -20,17 +20,19 @@ struct Outbox: Sendable {
         var keepsReceipts = false
     }
 
-    /// A message the server acknowledged, with the seq it gave.
+    /// A message the server acknowledged, with the seq it gave (none for a direct message).
     struct Receipt: Sendable, Equatable {
         var number: Int
         var id: MessageID
-        var seq: UInt64
+        var seq: UInt64?
     }
 
     struct Message: Sendable, Equatable {
         var number: Int
         var id: MessageID
         var text: String
+        /// The member it is addressed to: a direct message.
+        var to: String? = nil
         /// What it takes of `windowBytes`: its size, or the whole window for one larger than that.
         var weight: Int
     }
@@ -123,15 +125,17 @@ struct Outbox: Sendable {
         min(max(bytes, 0), self.limits.windowBytes)
     }
 
-    /// Adds a message; returns its id (`<prefix>-<n>`, n counting from 1).
+    /// Adds a message — to the room, or `to` one member only; returns its id (`<prefix>-<n>`, n counting
+    /// from 1).
     @discardableResult
-    mutating func enqueue(_ text: String) -> MessageID {
+    mutating func enqueue(_ text: String, to: String? = nil) -> MessageID {
         self.numbered += 1
         let weight = self.weight(text.utf8.count)
         let message = Message(
             number: self.numbered,
             id: MessageID("\(self.idPrefix)-\(self.numbered)"),
             text: text,
+            to: to,
             weight: weight
         )
         self.pending.append(.message(message))
@@ -171,9 +175,10 @@ struct Outbox: Sendable {
         self.isConnected = false
     }
 
-    /// The server acknowledged `id` with `seq`; false for an id not waiting here (a repeated ack).
+    /// The server acknowledged `id` with `seq` (nil for a direct message); false for an id not waiting
+    /// here (a repeated ack).
     @discardableResult
-    mutating func acknowledged(_ id: MessageID, seq: UInt64) -> Bool {
+    mutating func acknowledged(_ id: MessageID, seq: UInt64?) -> Bool {
         guard let message = self.remove(id) else { return false }
         if self.limits.keepsReceipts {
             let receipt = Receipt(number: message.number, id: id, seq: seq)
@@ -181,7 +186,7 @@ struct Outbox: Sendable {
             self.receipts.insert(receipt, at: index)
         }
         self.acknowledged += 1
-        self.lastSeq = max(self.lastSeq ?? 0, seq)
+        if let seq { self.lastSeq = max(self.lastSeq ?? 0, seq) }
         return true
     }
 
@@ -249,7 +254,11 @@ struct Outbox: Sendable {
                 if let wait = self.pacer?.admit(now: now) {
                     return frames.isEmpty ? .wait(until: now + wait) : .send(frames)
                 }
-                frames.append(.message(id: message.id, text: message.text))
+                if let to = message.to {
+                    frames.append(.direct(id: message.id, to: to, text: message.text))
+                } else {
+                    frames.append(.message(id: message.id, text: message.text))
+                }
                 if message.number > self.newestSent {
                     self.newestSent = message.number
                     self.sent += 1

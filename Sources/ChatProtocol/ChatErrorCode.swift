@@ -10,4 +10,6 @@ public enum ChatErrorCode {
     public static let invalidName = "invalid_name"
     /// The connection sends faster than the server's rate limit; `retryAfter` says when to resend.
     public static let rateLimited = "rate_limited"
+    /// A direct message to a name nobody in the room has.
+    public static let noSuchUser = "no_such_user"
 }

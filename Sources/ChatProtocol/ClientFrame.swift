@@ -5,8 +5,13 @@ public import NIOCore
 public enum ClientFrame: Sendable, Hashable {
     /// Post `text` to the room; with an `id` the server answers with an `ack`.
     case message(id: MessageID?, text: String)
+    /// Send `text` to the member named `to` only (PROTOCOL.md, "direct"); with an `id` the server
+    /// answers with a seq-less `ack`.
+    case direct(id: MessageID?, to: String, text: String)
     /// Change this connection's name.
     case nick(name: String)
+    /// This member is composing a message (sent at most every `Typing.interval`).
+    case typing
 
     /// The longest message id a server accepts.
     public static let maxIDLength = 128
@@ -22,9 +27,16 @@ extension ClientFrame {
             writer.field("type", "message")
             writer.field("id", id)
             writer.field("text", text)
+        case .direct(let id, let to, let text):
+            writer.field("type", "message")
+            writer.field("id", id)
+            writer.field("to", to)
+            writer.field("text", text)
         case .nick(let name):
             writer.field("type", "nick")
             writer.field("name", name)
+        case .typing:
+            writer.field("type", "typing")
         }
         writer.endObject()
         return writer.buffer
@@ -82,6 +94,7 @@ private struct RawClientFrame: Decodable {
     var id: String?
     var text: String?
     var name: String?
+    var to: String?
 
     func validated() throws(ServerError) -> ClientFrame {
         func bad(_ message: String) -> ServerError {
@@ -98,12 +111,19 @@ private struct RawClientFrame: Decodable {
             }
             guard let text = self.text else { throw bad("a message needs 'text'") }
             guard !text.isEmpty else { throw bad("'text' is empty") }
-            return .message(id: self.id.map(MessageID.init(rawValue:)), text: text)
+            let id = self.id.map(MessageID.init(rawValue:))
+            if let to = self.to {
+                guard !to.isEmpty else { throw bad("'to' is empty") }
+                return .direct(id: id, to: to, text: text)
+            }
+            return .message(id: id, text: text)
         case "nick":
             guard let name = self.name else { throw bad("a nick needs 'name'") }
             return .nick(name: name)
+        case "typing":
+            return .typing
         default:
-            throw bad("unknown type '\(type)'; expected 'message' or 'nick'")
+            throw bad("unknown type '\(type)'; expected 'message', 'nick' or 'typing'")
         }
     }
 }
@@ -121,8 +141,9 @@ extension RawClientFrame {
             default: return nil
             }
         }
-        guard let type = field("type"), let id = field("id"), let body = field("text"), let name = field("name")
+        guard let type = field("type"), let id = field("id"), let body = field("text"), let name = field("name"),
+            let to = field("to")
         else { return nil }
-        self.init(type: type, id: id, text: body, name: name)
+        self.init(type: type, id: id, text: body, name: name, to: to)
     }
 }

@@ -4,9 +4,13 @@ public import NIOCore
 public enum ServerFrame: Sendable, Hashable {
     case welcome(Welcome)
     case message(ChatMessage)
+    /// A message to one member: only the addressee and the sender get it.
+    case direct(DirectMessage)
     case join(PresenceEvent)
     case leave(PresenceEvent)
     case nick(PresenceEvent)
+    /// A member is composing a message (not kept; clients forget it after `Typing.expiry`).
+    case typing(PresenceEvent)
     case ack(Ack)
     case error(ServerError)
 
@@ -15,9 +19,11 @@ public enum ServerFrame: Sendable, Hashable {
         switch self {
         case .welcome: "welcome"
         case .message: "message"
+        case .direct: "direct"
         case .join: "join"
         case .leave: "leave"
         case .nick: "nick"
+        case .typing: "typing"
         case .ack: "ack"
         case .error: "error"
         }
@@ -59,7 +65,16 @@ extension ServerFrame {
             writer.field("uid", message.uid)
             writer.field("text", message.text)
             writer.field("ts", message.ts)
-        case .join(let event), .leave(let event), .nick(let event):
+        case .direct(let direct):
+            writer.field("room", direct.room)
+            writer.field("id", direct.id)
+            writer.field("from", direct.from)
+            writer.field("uid", direct.uid)
+            writer.field("to", direct.to)
+            writer.field("toUid", direct.toUid)
+            writer.field("text", direct.text)
+            writer.field("ts", direct.ts)
+        case .join(let event), .leave(let event), .nick(let event), .typing(let event):
             writer.field("room", event.room)
             writer.key("user")
             writer.write(event.user)
@@ -67,7 +82,7 @@ extension ServerFrame {
             writer.field("ts", event.ts)
         case .ack(let ack):
             writer.field("id", ack.id)
-            writer.field("seq", ack.seq)
+            if let seq = ack.seq { writer.field("seq", seq) }
         case .error(let error):
             writer.field("code", error.code)
             writer.field("message", error.message)
@@ -127,6 +142,8 @@ extension ServerFrame: Decodable {
         case "join": self = .join(try PresenceEvent(from: decoder))
         case "leave": self = .leave(try PresenceEvent(from: decoder))
         case "nick": self = .nick(try PresenceEvent(from: decoder))
+        case "direct": self = .direct(try DirectMessage(from: decoder))
+        case "typing": self = .typing(try PresenceEvent(from: decoder))
         case "ack": self = .ack(try Ack(from: decoder))
         case "error": self = .error(try ServerError(from: decoder))
         default: throw UnknownType(type: type)

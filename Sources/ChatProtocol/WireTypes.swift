@@ -134,11 +134,11 @@ public struct Welcome: Sendable, Hashable, Codable {
 public struct Ack: Sendable, Hashable, Codable {
     /// The client's message id.
     public var id: MessageID
-    /// The seq the message got.
-    public var seq: UInt64
+    /// The seq the message got; nil for a direct message, which has none.
+    public var seq: UInt64?
 
     /// Creates an ack.
-    public init(id: MessageID, seq: UInt64) {
+    public init(id: MessageID, seq: UInt64?) {
         self.id = id
         self.seq = seq
     }

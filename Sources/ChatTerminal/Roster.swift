@@ -22,7 +22,7 @@ public struct Roster: Sendable, Equatable {
             if let index = self.members.firstIndex(where: { $0.id == event.user.id }) {
                 self.members[index] = event.user
             }
-        case .welcome, .message, .ack, .error:
+        case .welcome, .message, .direct, .typing, .ack, .error:
             break
         }
     }

@@ -20,11 +20,11 @@ public struct TranscriptFormat: Sendable {
     /// The line for `frame` (without its newline), or nil when this format does not print it.
     public func line(for frame: ServerFrame) -> String? {
         switch frame {
-        case .message:
+        case .message, .direct:
             break
         case .join, .leave, .nick:
             guard self.events else { return nil }
-        case .welcome, .ack, .error:
+        case .welcome, .ack, .error, .typing:
             return nil
         }
         if self.json {
@@ -39,13 +39,16 @@ public struct TranscriptFormat: Sendable {
         switch frame {
         case .message(let message):
             return "\(clock(message.ts)) <\(clean(message.from))> \(clean(message.text))"
+        case .direct(let direct):
+            // The arrow marks it: a direct message, to the name after it.
+            return "\(clock(direct.ts)) <\(clean(direct.from)) -> \(clean(direct.to))> \(clean(direct.text))"
         case .join(let event):
             return "\(clock(event.ts)) -- \(clean(event.user.name)) joined"
         case .leave(let event):
             return "\(clock(event.ts)) -- \(clean(event.user.name)) left"
         case .nick(let event):
             return "\(clock(event.ts)) -- \(clean(event.previousName ?? "?")) is now \(clean(event.user.name))"
-        case .welcome, .ack, .error:
+        case .welcome, .ack, .error, .typing:
             return nil
         }
     }

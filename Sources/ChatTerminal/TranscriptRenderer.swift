@@ -37,6 +37,15 @@ public struct TranscriptRenderer: Sendable {
                 return ["\(time) * \(name) \(clean(String(message.text.dropFirst(4))))"]
             }
             return [isOwn ? "\(time) (\(name)) \(clean(message.text))" : "\(time) <\(name)> \(clean(message.text))"]
+        case .direct(let direct):
+            // One colour of its own for every direct message, plus the arrow, so it shows without colour too.
+            let arrow = self.unicode ? "→" : "->"
+            let head = "<\(clean(direct.from)) \(arrow) \(clean(direct.to))>"
+            let time = Self.clock(direct.ts)
+            if mentionsUs && self.highlight {
+                return ["\u{1B}[1;7m\(time) \(head) \(clean(direct.text))\u{1B}[0m"]
+            }
+            return ["\(time) \(self.paint(head, code: Self.directColor, bold: true)) \(clean(direct.text))"]
         case .join(let event):
             return [self.dim("\(Self.clock(event.ts)) \(self.unicode ? "→" : "->") \(clean(event.user.name)) joined")]
         case .leave(let event):
@@ -46,7 +55,7 @@ public struct TranscriptRenderer: Sendable {
             return [self.dim("\(Self.clock(event.ts)) \(before) is now \(clean(event.user.name))")]
         case .error(let error):
             return [self.notice("\(clean(error.message))")]
-        case .welcome, .ack:
+        case .welcome, .ack, .typing:
             return []
         }
     }
@@ -94,6 +103,9 @@ public struct TranscriptRenderer: Sendable {
         let palette = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96]
         return palette[Int(hash % UInt32(palette.count))]
     }
+
+    /// Magenta: no name's colour is bold magenta, so a direct message never looks like someone's line.
+    static let directColor = 35
 
     private static func clock(_ ts: Timestamp) -> String { ts.localTimeOfDay }
 }

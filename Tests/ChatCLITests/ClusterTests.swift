@@ -118,7 +118,7 @@ struct ClusterTests {
                 try await session.send(.message(id: "same-id-1", text: "once"))
                 for try await frame in session.events {
                     if case .ack(let ack) = frame, ack.id == "same-id-1" {
-                        seqs.append(ack.seq)
+                        seqs.append(try #require(ack.seq))
                         break
                     }
                 }

@@ -12,13 +12,15 @@ struct OutboxTests {
         outbox.connected(rate: rate, burst: burst, maxMessageBytes: 1000, epoch: "e")
     }
 
-    /// The frames of a `.send`, as short strings: `m:<id>` and `n:<name>`.
+    /// The frames of a `.send`, as short strings: `m:<id>`, `d:<id>><name>` and `n:<name>`.
     static func sent(_ action: Outbox.Action) -> [String] {
         guard case .send(let frames) = action else { return [] }
         return frames.map { frame in
             switch frame {
             case .message(let id, _): "m:\(id ?? "-")"
+            case .direct(let id, let to, _): "d:\(id ?? "-")>\(to)"
             case .nick(let name): "n:\(name)"
+            case .typing: "t"
             }
         }
     }

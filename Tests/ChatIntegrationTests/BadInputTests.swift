@@ -79,7 +79,7 @@ struct BadInputTests {
     @Test(arguments: [
         (#"{"type":"message","text":"#, "malformed JSON"),
         (#"{"type":"message","text":5}"#, "'text' must be a string"),
-        (#"{"type":"dance"}"#, "unknown type 'dance'; expected 'message' or 'nick'"),
+        (#"{"type":"dance"}"#, "unknown type 'dance'; expected 'message', 'nick' or 'typing'"),
         (#"{"type":"nick"}"#, "a nick needs 'name'"),
     ])
     func malformedOrMisshapenJSONIsABadRequestNamingTheProblem(_ text: String, _ message: String) async throws {

@@ -93,3 +93,15 @@ extension ChatSession {
         return messages
     }
 }
+
+extension ServerFrame {
+    var direct: DirectMessage? {
+        if case .direct(let direct) = self { return direct }
+        return nil
+    }
+
+    var typing: PresenceEvent? {
+        if case .typing(let event) = self { return event }
+        return nil
+    }
+}

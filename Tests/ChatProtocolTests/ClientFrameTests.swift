@@ -8,6 +8,10 @@ struct ClientFrameTests {
         (#"{"type":"message","id":"c-1","text":"hi"}"#, .message(id: "c-1", text: "hi")),
         (#"  {"type":"message","text":"x","extra":[1,2]}"#, .message(id: nil, text: "x")),
         (#"{"type":"nick","name":"bob"}"#, .nick(name: "bob")),
+        (#"{"type":"message","id":"d-1","to":"bob","text":"hi"}"#, .direct(id: "d-1", to: "bob", text: "hi")),
+        (#"{"type":"message","to":"bob","text":"hi","id":null}"#, .direct(id: nil, to: "bob", text: "hi")),
+        (#"{"type":"message","to":null,"text":"hi"}"#, .message(id: nil, text: "hi")),
+        (#"{"type":"typing"}"#, .typing),
         ("hello", .message(id: nil, text: "hello")),
         ("[1,2]", .message(id: nil, text: "[1,2]")),
         ("42", .message(id: nil, text: "42")),
@@ -23,13 +27,15 @@ struct ClientFrameTests {
         ("{", "malformed JSON"),
         (#"{"type":"message","text":"a"} trailing"#, "malformed JSON"),
         (#"{"text":"hi"}"#, "missing 'type'"),
-        (#"{"type":"shout","text":"hi"}"#, "unknown type 'shout'; expected 'message' or 'nick'"),
+        (#"{"type":"shout","text":"hi"}"#, "unknown type 'shout'; expected 'message', 'nick' or 'typing'"),
         (#"{"type":"message"}"#, "a message needs 'text'"),
         (#"{"type":"message","text":""}"#, "'text' is empty"),
         (#"{"type":"message","text":42}"#, "'text' must be a string"),
         (#"{"type":7}"#, "'type' must be a string"),
         (#"{"type":"message","id":"","text":"a"}"#, "'id' must be 1 to 128 characters"),
         (#"{"type":"nick"}"#, "a nick needs 'name'"),
+        (#"{"type":"message","to":"","text":"a"}"#, "'to' is empty"),
+        (#"{"type":"message","to":7,"text":"a"}"#, "'to' must be a string"),
     ])
     func invalidObjectsAreBadRequests(_ text: String, _ message: String) {
         #expect(throws: ServerError(code: "bad_request", message: message)) { try ClientFrame.decode(text) }
@@ -50,6 +56,9 @@ struct ClientFrameTests {
         ClientFrame.message(id: "c-1", text: "quote \" and \\ and\nnewline ✓"),
         .message(id: nil, text: "plain"),
         .nick(name: "bob"),
+        .direct(id: "d-1", to: "böb", text: "line\nline"),
+        .direct(id: nil, to: "bob", text: "x"),
+        .typing,
     ])
     func encodedFramesDecodeToThemselves(_ frame: ClientFrame) throws {
         #expect(try ClientFrame.decode(String(buffer: frame.encode())) == frame)

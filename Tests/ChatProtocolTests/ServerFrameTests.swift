@@ -50,6 +50,20 @@ struct ServerFrameTests {
             )
         ),
         .ack(Ack(id: "c-1", seq: 42)),
+        .ack(Ack(id: "d-1", seq: nil)),
+        .direct(
+            DirectMessage(
+                room: "lobby",
+                id: "d-1",
+                from: "alice",
+                uid: "u-1",
+                to: "bob",
+                toUid: "u-2",
+                text: "psst \"bob\"\n✓",
+                ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!
+            )
+        ),
+        .typing(PresenceEvent(room: "lobby", user: user, ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!)),
         .error(ServerError(code: "too_large", message: "message is 70000 bytes; the limit is 65536", id: "c-9")),
         .error(ServerError(code: "bad_request", message: "malformed JSON")),
     ]
@@ -73,6 +87,14 @@ struct ServerFrameTests {
         let text = String(buffer: Self.frames[2].encode())
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["type", "room", "seq", "id", "from", "uid", "text", "ts"])
+    }
+
+    @Test func aDirectMessageHasNoSeqAndNamesBothEnds() throws {
+        let direct = try #require(Self.frames.first { $0.type == "direct" })
+        let text = String(buffer: direct.encode())
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["type", "room", "id", "from", "uid", "to", "toUid", "text", "ts"])
+        #expect(String(buffer: ServerFrame.ack(Ack(id: "d-1", seq: nil)).encode()) == #"{"type":"ack","id":"d-1"}"#)
     }
 
     @Test func controlCharactersAreEscapedAsJSONRequires() {

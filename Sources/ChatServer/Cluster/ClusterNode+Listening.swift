@@ -71,6 +71,7 @@ extension ClusterNode {
                             try await withDeadline(Self.heartbeatLimit) {
                                 try await self.store.heartbeat(on: connection)
                                 try await self.store.sweep(on: connection)
+                                try await self.store.sweepDirects(on: connection)
                             }
                         }
                     }
@@ -96,9 +97,11 @@ extension ClusterNode {
         switch notice {
         case .message(let room, let lastSeq, _):
             if self.hub.deliveredSeq(room).map({ $0 < lastSeq }) ?? false { self.want(room, through: lastSeq) }
-        case .join, .leave, .nick:
+        case .join, .leave, .nick, .typing:
             guard notice.node != self.store.node else { return }
             self.hub.apply(notice)
+        case .direct(let toNode, _):
+            if toNode == self.store.node { self.directs.ring() }
         }
     }
 
@@ -108,5 +111,7 @@ extension ClusterNode {
         for (room, seq) in try await self.store.lastSeqs(of: rooms) { self.want(room, through: seq) }
         for room in rooms { self.hub.reconcile(room, roster: try await self.store.roster(of: room)) }
         try await self.store.reassert(self.hub.localMembers)
+        // Direct messages written for members here while nobody listened.
+        self.directs.ring()
     }
 }

@@ -45,6 +45,7 @@ final class ClusterNode: Sendable {
     let hub: RoomHub
     let logger: Logger
     let state = Mutex(State())
+    let directs = ClusterDirects()
     private let catchUps: AsyncStream<RoomName>
     private let catchUp: AsyncStream<RoomName>.Continuation
     private let firstListen: AsyncStream<Void>
@@ -88,6 +89,8 @@ final class ClusterNode: Sendable {
             group.addTask { await self.poll() }
             group.addTask { await self.deliverCatchUps() }
             group.addTask { await self.writePresence() }
+            group.addTask { await self.writeDirects() }
+            group.addTask { await self.takeDirects() }
             await posts.run(
                 store: self.store.location.description,
                 logger: self.logger,
@@ -103,6 +106,7 @@ final class ClusterNode: Sendable {
             // Every client is gone and what they posted is written: this node's rows go (the other nodes
             // are told its members left), then the pool and the listener stop.
             self.presenceChange.finish()
+            self.directs.finish()
             self.catchUp.finish()
             self.listened.finish()
             await self.store.deregister()

@@ -13,6 +13,7 @@ public import ServiceLifecycle
 /// - `chat_messages`: the log, unique on `(room, seq)` and on `(room, id)` — a resend to any node is found
 ///   under the same lock and gets the seq it already has.
 /// - `chat_members`: who is in which room on which node, unique on `(room, lowercased name)`.
+/// - `chat_directs`: direct messages on their way to a member on another node (`ClusterStore+Directs`).
 /// - `chat_nodes`: one row per running node, with a heartbeat; each node also holds a session advisory
 ///   lock, which PostgreSQL frees when the node's connection drops.
 public final class ClusterStore: Sendable {
@@ -203,6 +204,19 @@ public final class ClusterStore: Sendable {
             )
             try await connection.query(
                 "CREATE INDEX IF NOT EXISTS chat_members_node ON chat_members (node)",
+                logger: logger
+            )
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS chat_directs (
+                    id bigserial PRIMARY KEY, node integer NOT NULL, room text NOT NULL, uid text NOT NULL,
+                    frame text NOT NULL, created timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                "CREATE INDEX IF NOT EXISTS chat_directs_node ON chat_directs (node)",
                 logger: logger
             )
             // `sinceTime` looks a room's messages up by time. The times are RFC 3339 UTC of one fixed width, so

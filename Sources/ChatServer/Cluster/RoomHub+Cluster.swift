@@ -102,15 +102,19 @@ extension RoomHub {
     func apply(_ notice: ClusterNotice) {
         let name: RoomName
         switch notice {
-        case .message: return
-        case .join(let room, _, _), .leave(let room, _, _), .nick(let room, _, _, _): name = room
+        case .message, .direct: return
+        case .join(let room, _, _), .leave(let room, _, _), .nick(let room, _, _, _), .typing(let room, _, _):
+            name = room
         }
         guard let box = self.rooms.withLock({ $0[name] }) else { return }
         box.state.withLock { state in
             let ts = Timestamp.now()
             switch notice {
-            case .message:
+            case .message, .direct:
                 return
+            case .typing(_, _, let user):
+                guard !self.isLarge(memberCount: state.room.members.count) else { return }
+                state.announceTyping(of: user, except: nil)
             case .join(_, _, let user):
                 guard state.connections[user.id] == nil, !state.room.members.contains(where: { $0.id == user.id })
                 else { return }
@@ -161,6 +165,12 @@ extension RoomHub {
                 self.apply(.join(room: name, node: 0, user: user))
             }
         }
+    }
+
+    /// Hands a direct message another node wrote to member `uid` here, if it is still connected.
+    func deliverDirect(_ frame: ByteBuffer, to uid: UserID, in room: RoomName) {
+        guard let box = self.rooms.withLock({ $0[room] }) else { return }
+        box.state.withLock { $0.connections[uid] }?.send(frame)
     }
 
     /// Every member connected to this node, with its room (for `ClusterStore.reassert`).

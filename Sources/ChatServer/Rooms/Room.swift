@@ -170,6 +170,13 @@ struct Room: Sendable {
         return previousName
     }
 
+    /// The member called `name`, compared as names are (ignoring case); nil when nobody is.
+    func member(named name: String) -> ChatUser? {
+        let key = name.lowercased()
+        guard self.lowercasedNames[key] != nil else { return nil }
+        return self.members.first { $0.name.lowercased() == key }
+    }
+
     /// Removes a member; nil when `id` is not in the room.
     mutating func leave(id: UserID) -> ChatUser? {
         guard let index = self.members.firstIndex(where: { $0.id == id }) else { return nil }

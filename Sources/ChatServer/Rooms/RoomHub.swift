@@ -369,7 +369,7 @@ final class RoomHub: Sendable {
         memberCount > self.configuration.presenceLimit
     }
 
-    func ack(id: MessageID, seq: UInt64, to connection: ServerConnection?) {
+    func ack(id: MessageID, seq: UInt64?, to connection: ServerConnection?) {
         guard let connection else { return }
         connection.send(ServerFrame.ack(Ack(id: id, seq: seq)).encode())
         self.metrics.acks.increment()

@@ -39,6 +39,10 @@ final class ServerSession: Sendable {
         )
     }
 
+    private static let typingGap = UInt64(Typing.relayInterval.components.seconds) * 1_000_000_000
+    /// When this connection's last `typing` was relayed (uptime nanoseconds).
+    private let lastTyping = Mutex<UInt64?>(nil)
+
     /// Handles one text frame: validate, then post or rename; problems go back to this client only.
     func received(_ payload: ByteBuffer) {
         self.hub.metrics.bytesReceived.increment(by: Int64(payload.readableBytes))
@@ -56,41 +60,33 @@ final class ServerSession: Sendable {
         }
         switch frame {
         case .message(let id, let text):
-            let overloaded = self.hub.isStoreBehind
-            if let wait = self.limiter.withLock({
-                $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds, overloaded: overloaded)
-            }) {
-                let seconds = wait.inSeconds
-                let reason =
-                    overloaded || self.configuration.rateLimit == 0
-                    ? "the server cannot store messages this fast right now"
-                    : "over \(self.configuration.rateLimit.formatted) messages a second"
-                self.reject(
-                    ServerError(
-                        code: ChatErrorCode.rateLimited,
-                        message: "\(reason); resend after retryAfter",
-                        id: id,
-                        retryAfter: (seconds * 1000).rounded(.up) / 1000
-                    )
-                )
-                return
-            }
-            let size = text.utf8.count
-            guard size <= self.configuration.maxMessageBytes else {
-                self.reject(
-                    ServerError(
-                        code: ChatErrorCode.tooLarge,
-                        message: "message is \(size) bytes; the limit is \(self.configuration.maxMessageBytes)",
-                        id: id
-                    )
-                )
-                return
-            }
+            guard self.admit(id: id, text: text) else { return }
             if self.hub.post(in: self.box, from: self.userID, id: id, text: text) {
                 // A member fell behind: read nothing more from this client until it caught up (TCP
                 // backpressure to the sender), rather than drop the member or hold without bound.
                 self.connection.pauseReading()
             }
+        case .direct(let id, let to, let text):
+            guard self.admit(id: id, text: text) else { return }
+            if case .elsewhere(let direct) = self.hub.direct(
+                in: self.box,
+                from: self.userID,
+                id: id,
+                to: to,
+                text: text
+            ) {
+                self.cluster?.carry(direct, clientID: id, from: self.connection)
+            }
+        case .typing:
+            let now = NIODeadline.now().uptimeNanoseconds
+            // Relayed at most once per `Typing.relayInterval` per connection, whatever the client sends.
+            let due = self.lastTyping.withLock { last in
+                guard last.map({ now - $0 >= Self.typingGap }) ?? true else { return false }
+                last = now
+                return true
+            }
+            guard due, let user = self.hub.typing(in: self.box, userID: self.userID) else { return }
+            self.cluster?.announceTyping(of: user, in: self.box.name)
         case .nick(let name):
             guard let name = UserName.normalized(name) else {
                 self.reject(
@@ -107,6 +103,42 @@ final class ServerSession: Sendable {
                 self.hub.rename(in: self.box, userID: self.userID, to: name)
             }
         }
+    }
+
+    /// Whether a message (to the room or direct) may go: within the rate limit and the size limit. When
+    /// not, the client was told why.
+    private func admit(id: MessageID?, text: String) -> Bool {
+        let overloaded = self.hub.isStoreBehind
+        if let wait = self.limiter.withLock({
+            $0.admit(id: id, now: NIODeadline.now().uptimeNanoseconds, overloaded: overloaded)
+        }) {
+            let seconds = wait.inSeconds
+            let reason =
+                overloaded || self.configuration.rateLimit == 0
+                ? "the server cannot store messages this fast right now"
+                : "over \(self.configuration.rateLimit.formatted) messages a second"
+            self.reject(
+                ServerError(
+                    code: ChatErrorCode.rateLimited,
+                    message: "\(reason); resend after retryAfter",
+                    id: id,
+                    retryAfter: (seconds * 1000).rounded(.up) / 1000
+                )
+            )
+            return false
+        }
+        let size = text.utf8.count
+        guard size <= self.configuration.maxMessageBytes else {
+            self.reject(
+                ServerError(
+                    code: ChatErrorCode.tooLarge,
+                    message: "message is \(size) bytes; the limit is \(self.configuration.maxMessageBytes)",
+                    id: id
+                )
+            )
+            return false
+        }
+        return true
     }
 
     /// The connection's backlog passed its bound (or came back under it): the room waits for it meanwhile.

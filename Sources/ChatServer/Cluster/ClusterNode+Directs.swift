@@ -1,0 +1,93 @@
+import ChatProtocol
+import Logging
+import NIOCore
+
+/// Direct messages and typing notices between members on different nodes.
+extension ClusterNode {
+    /// Carries `direct` to its addressee on another node; the sender gets its ack and the message once it
+    /// is written, `no_such_user` if the addressee left meanwhile, `rate_limited` if it cannot be written.
+    func carry(_ direct: DirectMessage, clientID: MessageID?, from sender: ServerConnection) {
+        self.directs.send(ClusterDirects.Outgoing(direct: direct, clientID: clientID, sender: sender))
+    }
+
+    /// Tells the members of `room` on the other nodes that `user` is typing. Nothing is written: a notice
+    /// lost on the way costs a moment's "is typing", nothing else.
+    func announceTyping(of user: ChatUser, in room: RoomName) {
+        let payload = ClusterNotice.typing(room: room, node: self.store.node, user: user).payload
+        Task { await self.store.notify([payload]) }
+    }
+
+    /// Writes what `carry` queued, a batch at a time, in order.
+    func writeDirects() async {
+        for await _ in self.directs.toWrite {
+            let batch = self.directs.takeOutgoing()
+            guard !batch.isEmpty else { continue }
+            do {
+                let found = try await withDeadline(Self.callLimit) {
+                    try await self.store.write(directs: batch.map(\.direct))
+                }
+                for outgoing in batch {
+                    if found.contains(outgoing.direct.toUid) {
+                        self.hub.deliverDirect(
+                            ServerFrame.direct(outgoing.direct).encode(),
+                            id: outgoing.clientID,
+                            to: outgoing.sender
+                        )
+                    } else {
+                        self.refuse(
+                            outgoing,
+                            ServerError(
+                                code: ChatErrorCode.noSuchUser,
+                                message: "nobody called '\(outgoing.direct.to)' is in \(outgoing.direct.room)",
+                                id: outgoing.clientID
+                            )
+                        )
+                    }
+                }
+            } catch {
+                self.logger.warning(
+                    "cannot write direct messages to the cluster",
+                    metadata: ["chat.error": "\(ClusterStore.describe(error))"]
+                )
+                for outgoing in batch {
+                    // The sender resends it, as it would a message the store could not take.
+                    self.refuse(
+                        outgoing,
+                        ServerError(
+                            code: ChatErrorCode.rateLimited,
+                            message: "the server cannot deliver direct messages right now; resend after retryAfter",
+                            id: outgoing.clientID,
+                            retryAfter: 1
+                        )
+                    )
+                }
+            }
+        }
+    }
+
+    private func refuse(_ outgoing: ClusterDirects.Outgoing, _ error: ServerError) {
+        self.hub.metrics.rejected(error.code)
+        outgoing.sender.send(ServerFrame.error(error).encode())
+    }
+
+    /// Takes the rows written for this node's members and hands each to its connection, whenever the
+    /// doorbell rings.
+    func takeDirects() async {
+        for await _ in self.directs.toTake {
+            do {
+                let taken = try await withDeadline(Self.callLimit) { try await self.store.takeDirects() }
+                for row in taken {
+                    var frame = ByteBuffer()
+                    frame.writeString(row.frame)
+                    self.hub.deliverDirect(frame, to: row.uid, in: row.room)
+                }
+            } catch {
+                // The rows stay: the next ring, or the listener's next resync, takes them.
+                self.logger.warning(
+                    "cannot read direct messages from the cluster",
+                    metadata: ["chat.error": "\(ClusterStore.describe(error))"]
+                )
+            }
+        }
+    }
+}
