@@ -116,6 +116,10 @@ static inline const char *chat_rl_refresh(int *point, int *end) {
     return rl_line_buffer ? rl_line_buffer : "";
 }
 
+/// The line being edited as libedit last updated it (after a key that left text behind: a line just
+/// emptied may still read as it was). For "is typing", where that is close enough.
+static inline const char *chat_rl_line(void) { return rl_line_buffer ? rl_line_buffer : ""; }
+
 /// Empties the line being edited with the keys a user would press: Ctrl-E, then Ctrl-U (kill to the start).
 /// libedit's rl_replace_line ignores an empty text and its rl_delete_text cannot reach the end of the line.
 static inline void chat_rl_clear_line(void) {

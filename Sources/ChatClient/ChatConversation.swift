@@ -25,6 +25,11 @@ public final class ChatConversation: Sendable {
         self.outbox.update { $0.enqueue(text, to: to) }
     }
 
+    /// Tells the room the user is typing (when connected; a caller sends it at most every `Typing.interval`).
+    public func typing() {
+        self.outbox.update { $0.typing() }
+    }
+
     /// Asks for a new name, now (after what was typed before it) and after every reconnect.
     public func rename(_ name: String) {
         self.outbox.update { $0.rename(name) }

@@ -90,6 +90,8 @@ struct Outbox: Sendable {
     /// The last name sent, to ask for first on a new connection.
     private var nick: String?
     private var nickOwed = false
+    /// A `typing` to send with the next frames (never resent: on a new connection it is stale).
+    private var typingOwed = false
     private(set) var inputFinished = false
     /// Whether a connection was ever made (its welcome told the limits).
     private(set) var connectedOnce = false
@@ -150,6 +152,11 @@ struct Outbox: Sendable {
         self.pending.append(.nick(number: self.numbered, name: name))
     }
 
+    /// Says the user is typing, on this connection only, ahead of anything waiting.
+    mutating func typing() {
+        if self.isConnected { self.typingOwed = true }
+    }
+
     /// No more messages will come.
     mutating func finishInput() {
         self.inputFinished = true
@@ -173,6 +180,7 @@ struct Outbox: Sendable {
     /// The connection is gone.
     mutating func disconnected() {
         self.isConnected = false
+        self.typingOwed = false
     }
 
     /// The server acknowledged `id` with `seq` (nil for a direct message); false for an id not waiting
@@ -243,6 +251,10 @@ struct Outbox: Sendable {
             self.heldUntil = nil
         }
         var frames: [ClientFrame] = []
+        if self.typingOwed {
+            frames.append(.typing)
+            self.typingOwed = false
+        }
         if self.nickOwed, let nick = self.nick {
             frames.append(.nick(name: nick))
             self.nickOwed = false

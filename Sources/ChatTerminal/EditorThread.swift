@@ -68,6 +68,8 @@ final class EditorThread {
                 // Readable, or hung up: libedit reads the key (or end of file, which ends the line with nil).
                 chat_rl_read_char()
                 if chat_rl_take_interrupt() != 0 { self.handle(signal: SIGINT) }
+                let partial = String(cString: chat_rl_line())
+                if !self.stopped, !partial.isEmpty { self.emit(.editing(partial)) }
             }
         }
         chat_rl_remove()

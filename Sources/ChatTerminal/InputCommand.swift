@@ -7,6 +7,11 @@ public enum InputCommand: Sendable, Equatable {
     /// `/me waves`: an action, sent as the text `/me waves`.
     case me(String)
     case nick(String)
+    /// `/msg NAME text`: a direct message; the argument as typed, for `split(_:)` against the roster
+    /// (a name may hold spaces).
+    case msg(String)
+    /// `/reply text`: a direct message to whoever last wrote to us directly.
+    case reply(String)
     case who
     case help
     case quit
@@ -20,11 +25,13 @@ public enum InputCommand: Sendable, Equatable {
     case nothing
 
     /// The commands, for `/help` and Tab.
-    public static let names = ["/help", "/join", "/me", "/nick", "/quit", "/rooms", "/who"]
+    public static let names = ["/help", "/join", "/me", "/msg", "/nick", "/quit", "/reply", "/rooms", "/who"]
 
     public static let helpLines = [
         "/nick NAME   change your name",
         "/me ACTION   say what you do (* alice waves)",
+        "/msg NAME    write to NAME only: /msg bob are you there? (Tab completes NAME)",
+        "/reply TEXT  answer whoever last wrote to you directly",
         "/who         who is in the room",
         "/rooms       the rooms there are",
         "/join ROOM   move to another room (/join alone: where you are)",
@@ -52,6 +59,11 @@ public enum InputCommand: Sendable, Equatable {
             self = argument.isEmpty ? .invalid("/me needs an action: /me waves") : .me(String(argument))
         case "/nick":
             self = argument.isEmpty ? .invalid("/nick needs a name: /nick alice") : .nick(String(argument))
+        case "/msg":
+            self =
+                argument.contains(" ") ? .msg(String(argument)) : .invalid("/msg needs a name and a text: /msg bob hi")
+        case "/reply":
+            self = argument.isEmpty ? .invalid("/reply needs a text: /reply on my way") : .reply(String(argument))
         case "/who": self = .who
         case "/rooms": self = .rooms
         case "/join" where argument.isEmpty: self = .join(nil)
@@ -62,6 +74,16 @@ public enum InputCommand: Sendable, Equatable {
         case "/quit", "/exit": self = .quit
         default: self = .invalid("unknown command \(command); /help lists them, //text sends text starting with /")
         }
+    }
+
+    /// Splits the argument of `/msg` into the addressee and the text: the longest of `names` it starts with
+    /// (ignoring case) followed by a space, else its first word. Nil when no text is left.
+    public static func split(_ argument: String, names: [String]) -> (to: String, text: String)? {
+        let lowered = argument.lowercased()
+        let named = names.filter { lowered.hasPrefix($0.lowercased() + " ") }.max { $0.count < $1.count }
+        let name = named.map { String(argument.prefix($0.count)) } ?? String(argument.prefix { $0 != " " })
+        let text = argument.dropFirst(name.count).drop { $0 == " " }
+        return text.isEmpty ? nil : (name, String(text))
     }
 
     /// The text sent on the wire for this line, if it sends one.

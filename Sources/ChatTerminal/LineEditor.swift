@@ -14,6 +14,8 @@ public final class LineEditor: Sendable {
     public enum Event: Sendable, Equatable {
         /// A line was entered (without its newline).
         case line(String)
+        /// A key changed the line being edited, which now reads `partial` (never empty): the user is typing.
+        case editing(String)
         /// Ctrl-D on an empty line, or the terminal went away.
         case endOfInput
         /// Ctrl-C on an empty line (on a non-empty one it only clears the line, as in a shell).

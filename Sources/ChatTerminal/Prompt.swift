@@ -17,6 +17,8 @@ public struct Prompt: Sendable, Equatable {
     /// Draw `●◌○` (else `* ~ -`): only when the terminal's locale is UTF-8.
     public var unicode: Bool
     public var color: Bool
+    /// Who is typing (`Typists.names`), shown after the name while connected.
+    public var typing: [String] = []
 
     public init(state: State = .connecting, room: RoomName, name: String, unicode: Bool, color: Bool) {
         self.state = state
@@ -26,7 +28,7 @@ public struct Prompt: Sendable, Equatable {
         self.color = color
     }
 
-    /// `● lobby alice> `, `◌ connecting> `, `○ reconnecting in 3s> `. Colour codes are wrapped in
+    /// `● lobby alice> ` (`● lobby alice (bob typing…)> `), `◌ connecting> `, `○ reconnecting in 3s> `. Colour codes are wrapped in
     /// `\u{1}`…`\u{2}` so libedit knows they take no room.
     public var rendered: String {
         let glyph: String
@@ -34,7 +36,7 @@ public struct Prompt: Sendable, Equatable {
         let text: String
         switch self.state {
         case .connected:
-            (glyph, colorCode, text) = (self.unicode ? "●" : "*", "32", "\(self.room) \(self.name)")
+            (glyph, colorCode, text) = (self.unicode ? "●" : "*", "32", "\(self.room) \(self.name)\(self.typingHint)")
         case .connecting:
             (glyph, colorCode, text) = (self.unicode ? "◌" : "~", "33", "connecting")
         case .reconnecting(let delay):
@@ -43,6 +45,13 @@ public struct Prompt: Sendable, Equatable {
         let clean = TerminalSanitizer.sanitize(text)
         guard self.color else { return "\(glyph) \(clean)> " }
         return "\u{1}\u{1B}[\(colorCode)m\u{2}\(glyph)\u{1}\u{1B}[0m\u{2} \(clean)> "
+    }
+
+    /// ` (bob typing…)`, ` (bob, carol typing…)`, ` (3 typing…)`; nothing when nobody is.
+    private var typingHint: String {
+        guard !self.typing.isEmpty else { return "" }
+        let who = self.typing.count > 2 ? "\(self.typing.count)" : self.typing.joined(separator: ", ")
+        return " (\(who) typing\(self.unicode ? "…" : "..."))"
     }
 
     /// Whole seconds, rounded up: `reconnecting in 3s`, never `in 0s`.

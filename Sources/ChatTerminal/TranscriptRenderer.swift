@@ -38,14 +38,12 @@ public struct TranscriptRenderer: Sendable {
             }
             return [isOwn ? "\(time) (\(name)) \(clean(message.text))" : "\(time) <\(name)> \(clean(message.text))"]
         case .direct(let direct):
-            // One colour of its own for every direct message, plus the arrow, so it shows without colour too.
+            // One colour of its own for every direct message, and the arrow, so it shows without colour too.
             let arrow = self.unicode ? "→" : "->"
             let head = "<\(clean(direct.from)) \(arrow) \(clean(direct.to))>"
-            let time = Self.clock(direct.ts)
-            if mentionsUs && self.highlight {
-                return ["\u{1B}[1;7m\(time) \(head) \(clean(direct.text))\u{1B}[0m"]
-            }
-            return ["\(time) \(self.paint(head, code: Self.directColor, bold: true)) \(clean(direct.text))"]
+            return [
+                "\(Self.clock(direct.ts)) \(self.paint(head, code: Self.directColor, bold: true)) \(clean(direct.text))"
+            ]
         case .join(let event):
             return [self.dim("\(Self.clock(event.ts)) \(self.unicode ? "→" : "->") \(clean(event.user.name)) joined")]
         case .leave(let event):
@@ -104,7 +102,7 @@ public struct TranscriptRenderer: Sendable {
         return palette[Int(hash % UInt32(palette.count))]
     }
 
-    /// Magenta: no name's colour is bold magenta, so a direct message never looks like someone's line.
+    /// Bold magenta for `<alice → bob>`: with the arrow, a direct message never looks like a room line.
     static let directColor = 35
 
     private static func clock(_ ts: Timestamp) -> String { ts.localTimeOfDay }

@@ -112,6 +112,32 @@ struct InteractiveJoin {
         renderer: TranscriptRenderer,
         shared: JoinState
     ) async -> JoinOutcome {
+        await withTaskGroup(of: Void.self) { group in
+            // "bob typing…" leaves the prompt once bob's last notice is `Typing.expiry` old.
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    if let prompt = shared.expireTypists() { editor.setPrompt(prompt) }
+                }
+            }
+            defer { group.cancelAll() }
+            return await self.follow(
+                configuration,
+                conversation: conversation,
+                editor: editor,
+                renderer: renderer,
+                shared: shared
+            )
+        }
+    }
+
+    private func follow(
+        _ configuration: ClientConfiguration,
+        conversation: ChatConversation,
+        editor: LineEditor,
+        renderer: TranscriptRenderer,
+        shared: JoinState
+    ) async -> JoinOutcome {
         await JoinOutcome.following {
             try await conversation.run(configuration, policy: self.policy, logger: self.logger) { event in
                 switch event {
@@ -146,6 +172,7 @@ struct InteractiveJoin {
         renderer: TranscriptRenderer,
         shared: JoinState
     ) async -> Step {
+        var nextTyping = ContinuousClock.now
         for await event in editor.events {
             switch event {
             case .line(let line):
@@ -159,6 +186,11 @@ struct InteractiveJoin {
                 }
                 switch command {
                 case .nick(let name): conversation.rename(name)
+                case .msg, .reply:
+                    switch shared.direct(command) {
+                    case .success(let direct): conversation.send(direct.text, to: direct.to)
+                    case .failure(let refusal): editor.print([renderer.notice(refusal.hint)])
+                    }
                 case .who: editor.print(renderer.members(shared.names))
                 case .help: editor.print(InputCommand.helpLines.map(renderer.dim))
                 case .invalid(let hint): editor.print([renderer.notice(hint)])
@@ -170,6 +202,13 @@ struct InteractiveJoin {
                 case .quit: return .ended(await Self.quit(conversation))
                 case .say, .me, .nothing: break
                 }
+            case .editing(let partial):
+                // What is typed for the room says so, at most every `Typing.interval`; a command does not.
+                guard InputCommand(line: partial).messageText != nil, ContinuousClock.now >= nextTyping else {
+                    continue
+                }
+                nextTyping = .now + Typing.interval
+                conversation.typing()
             case .endOfInput:
                 return .ended(await Self.quit(conversation))
             case .interrupt:

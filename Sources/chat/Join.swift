@@ -39,9 +39,14 @@ struct Join: AsyncParsableCommand {
     enum Bell: String, ExpressibleByArgument, CaseIterable, Sendable {
         case mention, all, never
 
-        /// Whether `frame` rings it: someone else's message (that names us, for `mention`).
+        /// Whether `frame` rings it: someone else's message (that names us or is a direct message to us,
+        /// for `mention`).
         func rings(for frame: ServerFrame, isOwn: Bool, mentionsUs: Bool) -> Bool {
-            guard case .message = frame, !isOwn else { return false }
+            switch frame {
+            case .message, .direct: break
+            default: return false
+            }
+            guard !isOwn else { return false }
             switch self {
             case .mention: return mentionsUs
             case .all: return true

@@ -46,6 +46,11 @@ struct PlainJoin {
                     }
                     switch command {
                     case .nick(let name): conversation.rename(name)
+                    case .msg, .reply:
+                        switch shared.direct(command) {
+                        case .success(let direct): conversation.send(direct.text, to: direct.to)
+                        case .failure(let refusal): StandardError.line("chat: \(refusal.hint)")
+                        }
                     case .who:
                         for line in renderer.members(shared.names) {
                             try? StandardOutput.writeLine(line)

@@ -25,6 +25,24 @@ struct OutboxTests {
         }
     }
 
+    @Test func aDirectMessageGoesInLineAndTypingGoesFirstOnThisConnectionOnly() {
+        var outbox = Outbox(idPrefix: "p")
+        outbox.typing()
+        outbox.enqueue("room")
+        outbox.enqueue("psst", to: "bob")
+        Self.connect(&outbox)
+        // Said while disconnected: stale by now, so not sent.
+        #expect(Self.sent(outbox.next(now: self.start)) == ["m:p-1", "d:p-2>bob"])
+        outbox.typing()
+        outbox.enqueue("more")
+        #expect(Self.sent(outbox.next(now: self.start)) == ["t", "m:p-3"])
+        let acknowledged = outbox.acknowledged("p-2", seq: nil)
+        #expect(acknowledged && outbox.lastSeq == nil)
+        outbox.disconnected()
+        Self.connect(&outbox)
+        #expect(Self.sent(outbox.next(now: self.start)) == ["m:p-1", "m:p-3"])
+    }
+
     @Test func messagesGoInOrderWithTheirIdsOnceConnected() {
         var outbox = Outbox(idPrefix: "p")
         #expect(outbox.enqueue("one") == "p-1")
