@@ -9,7 +9,8 @@ struct ClusterDirectTests {
     /// alice and dave on the first node, bob and carol on the second; `body` runs once everyone saw
     /// everyone join.
     static func withFour(
-        _ body: @Sendable (_ alice: ChatSession, _ bob: ChatSession, _ carol: ChatSession, _ dave: ChatSession)
+        _ body:
+            @Sendable (_ alice: ChatSession, _ bob: ChatSession, _ carol: ChatSession, _ dave: ChatSession)
             async throws -> Void
     ) async throws {
         let (_, nodes) = try await ClusterTests.nodes(2)
