@@ -59,8 +59,15 @@ struct ExpectedReply {
                         notice(StandardError.reconnectingMessage(attempt: attempt, delay: delay, reason: reason))
                         return true
                     case .frame(let frame):
-                        guard case .message(let message) = frame, !message.id.rawValue.hasPrefix(ownIDPrefix),
-                            message.text.contains(regex), let line = format.line(for: frame)
+                        // A room message, or a direct one that reaches this connection while it waits.
+                        let reply: (id: MessageID, text: String)? =
+                            switch frame {
+                            case .message(let message): (message.id, message.text)
+                            case .direct(let direct): (direct.id, direct.text)
+                            default: nil
+                            }
+                        guard let reply, !reply.id.rawValue.hasPrefix(ownIDPrefix), reply.text.contains(regex),
+                            let line = format.line(for: frame)
                         else { return true }
                         try StandardOutput.writeLine(line)
                         return false

@@ -14,8 +14,9 @@ struct Join: AsyncParsableCommand {
             connection: '● lobby alice>' connected, '◌ connecting>', '○ reconnecting in 3s>'; join \
             reconnects by itself and resumes without gaps ('── N messages missed ──' when it cannot).
 
-            Commands: /nick NAME, /me ACTION, /who, /rooms, /join ROOM, /help, /quit (or Ctrl-D); //text sends '/text'. Tab \
-            completes commands and names. Ctrl-C clears the line, or exits 130 on an empty one. Input history \
+            Commands: /nick NAME, /me ACTION, /msg NAME TEXT (to one member only; /reply TEXT answers the \
+            last one who wrote to you), /who, /rooms, /join ROOM, /help, /quit (or Ctrl-D); //text sends \
+            '/text'. Tab completes commands and names. '(bob typing…)' in the prompt: bob is writing. Ctrl-C clears the line, or exits 130 on an empty one. Input history \
             is kept in $XDG_STATE_HOME/chat/history (~/.local/state/chat/history).
 
             Without a terminal on stdin, each input line is sent (commands work too), messages are printed \

@@ -25,12 +25,13 @@ struct Send: AsyncParsableCommand {
             tail; --json for the wire object): a request/response step in a script. --timeout covers both.
 
             Without --expect, --json prints {"id":…,"seq":…} for every acknowledged message, in input \
-            order. On a terminal, \
+            order ({"id":…} with --to). --to NAME writes to that member only; a name nobody in the room \
+            has is refused (exit 65). On a terminal, \
             stderr shows one updating line (sent, acknowledged, rate, elapsed; --progress/--no-progress \
             decide); --quiet prints nothing but errors.
 
             Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection was lost for good (the count delivered \
-            is on stderr); 64 usage; 65 a message was rejected (too large, malformed); 69 the server could not \
+            is on stderr); 64 usage; 65 a message was rejected (too large, malformed, no such member); 69 the server could not \
             be reached, refused the connection or has a certificate that does not verify; 75 --timeout passed; 77 the server refused the token (401) \
             or origin (403).
             """
@@ -43,6 +44,9 @@ struct Send: AsyncParsableCommand {
 
     @Flag(help: "Send all of standard input as one message (trailing newlines removed).")
     var whole = false
+
+    @Option(help: "Send to this member of the room only, as direct messages (not kept, no seq).")
+    var to: String?
 
     @Option(help: "Give up after this many seconds, exit 75 (default: no limit).")
     var timeout: Double?
@@ -73,6 +77,11 @@ struct Send: AsyncParsableCommand {
             throw ValidationError("--whole reads standard input; give either TEXT or --whole.")
         }
         if let timeout = self.timeout, !(timeout > 0) { throw ValidationError("--timeout must be more than 0.") }
+        if let to = self.to, UserName.normalized(to) == nil {
+            throw ValidationError(
+                "--to needs a member's name: 1 to \(UserName.maxLength) characters, no control characters."
+            )
+        }
         if self.quiet && self.progress == true { throw ValidationError("--quiet shows no progress; give one of them.") }
         if let expect = self.expect, (try? Regex(expect)) == nil {
             throw ValidationError("--expect is not a valid regular expression.")
@@ -121,7 +130,9 @@ struct Send: AsyncParsableCommand {
                 // A reader that went away does not stop the sending (what was read is delivered).
                 if json {
                     for receipt in receipts {
-                        try? StandardOutput.writeLine(#"{"id":"\#(receipt.id)","seq":\#(receipt.seq)}"#)
+                        // A direct message has no seq: its receipt is the id alone.
+                        let seq = receipt.seq.map { #","seq":\#($0)"# } ?? ""
+                        try? StandardOutput.writeLine(#"{"id":"\#(receipt.id)"\#(seq)}"#)
                     }
                 }
                 display?.update(status)
@@ -136,6 +147,7 @@ struct Send: AsyncParsableCommand {
                     policy: policy,
                     timeout: timeout,
                     idPrefix: idPrefix,
+                    to: self.to,
                     reportsReceipts: json,
                     reportsProgress: display != nil,
                     progress: progress

@@ -10,7 +10,9 @@ struct Tail: AsyncParsableCommand {
         discussion: """
             Text lines are 'HH:MM:SS <name> text' in local time; control characters and escape sequences \
             are shown escaped (newlines as \\n, a backslash as \\\\). --json prints the wire message objects \
-            with the exact text. Exits 0 after --count messages, after the message --until matches, or \
+            with the exact text. Direct messages to tail's own name (--name) are printed too, as \
+            'HH:MM:SS <alice -> bob> text' (type "direct" in JSON); they are not kept, so a resume cannot \
+            bring back one sent while tail was away. Exits 0 after --count messages, after the message --until matches, or \
             quietly when its reader goes away (chat tail | head -n 1); exits 124 when --timeout passes first.
 
             It waits for its server and reconnects by itself (unless --no-reconnect), resuming after the last \
@@ -68,7 +70,7 @@ struct Tail: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Print only the messages that mention this name (@name, or name: first); repeatable.",
+            "Print only the messages that mention this name (@name, or name: first) or are sent to it directly; repeatable.",
             valueName: "name"
         )
     )

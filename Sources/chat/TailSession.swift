@@ -61,9 +61,13 @@ struct TailSession: Sendable {
         }
     }
 
-    /// Whether `message` is printed: every one, or with `--mentions` those that name someone asked for.
-    private func wanted(_ message: ChatMessage) -> Bool {
-        self.mentions.isEmpty || self.mentions.contains { Mention.names($0, in: message.text) }
+    /// Whether a message is printed: every one, or with `--mentions` those that name someone asked for or
+    /// are addressed to them (a direct message, `to`).
+    private func wanted(_ text: String, to: String?) -> Bool {
+        self.mentions.isEmpty
+            || self.mentions.contains { name in
+                Mention.names(name, in: text) || to.map { $0.lowercased() == name.lowercased() } ?? false
+            }
     }
 
     /// Follows until `--count` messages were printed or one matched `--until` (or forever); with several
@@ -114,22 +118,31 @@ struct TailSession: Sendable {
                 StandardError.reconnecting(attempt: attempt, delay: delay, reason: said(reason))
                 return true
             case .frame(let frame):
-                if case .message(let message) = frame, !self.wanted(message) {
+                // A message of the room, or a direct one to us (which has no seq to resume from).
+                let spoken: (room: RoomName, text: String, seq: UInt64?, to: String?)? =
+                    switch frame {
+                    case .message(let message): (message.room, message.text, message.seq, nil)
+                    case .direct(let direct): (direct.room, direct.text, nil, direct.to)
+                    default: nil
+                    }
+                if let spoken, !self.wanted(spoken.text, to: spoken.to) {
                     // Passed over is handled too: a restart does not read it again.
-                    try self.stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
+                    if let seq = spoken.seq {
+                        try self.stateFile?.save(.init(room: spoken.room, epoch: epoch, seq: seq))
+                    }
                     return true
                 }
                 guard let line = self.format.line(for: frame) else { return true }
                 // JSON lines carry their room already.
                 let shown = self.format.json ? line : (prefix ?? "") + line
-                guard case .message(let message) = frame else {
+                guard let spoken else {
                     _ = try printed.print(shown) { _ in false }
                     return true
                 }
                 let goesOn = try printed.print(shown) { count in
-                    (until.map { message.text.contains($0) } ?? false) || self.count.map { count >= $0 } ?? false
+                    (until.map { spoken.text.contains($0) } ?? false) || self.count.map { count >= $0 } ?? false
                 }
-                try self.stateFile?.save(.init(room: message.room, epoch: epoch, seq: message.seq))
+                if let seq = spoken.seq { try self.stateFile?.save(.init(room: spoken.room, epoch: epoch, seq: seq)) }
                 return goesOn
             }
         }

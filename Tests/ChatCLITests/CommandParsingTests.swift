@@ -47,14 +47,16 @@ struct CommandParsingTests {
                 --expect REGEX then waits for a message from someone else matching REGEX and prints it (like tail;
                 --json for the wire object): a request/response step in a script. --timeout covers both.
 
-                Without --expect, --json prints {"id":…,"seq":…} for every acknowledged message, in input order. On
-                a terminal, stderr shows one updating line (sent, acknowledged, rate, elapsed;
-                --progress/--no-progress decide); --quiet prints nothing but errors.
+                Without --expect, --json prints {"id":…,"seq":…} for every acknowledged message, in input order
+                ({"id":…} with --to). --to NAME writes to that member only; a name nobody in the room has is
+                refused (exit 65). On a terminal, stderr shows one updating line (sent, acknowledged, rate,
+                elapsed; --progress/--no-progress decide); --quiet prints nothing but errors.
 
                 Exit codes: 0 every message acknowledged (and, with --expect, a match printed); 1 the connection
                 was lost for good (the count delivered is on stderr); 64 usage; 65 a message was rejected (too
-                large, malformed); 69 the server could not be reached, refused the connection or has a certificate
-                that does not verify; 75 --timeout passed; 77 the server refused the token (401) or origin (403).
+                large, malformed, no such member); 69 the server could not be reached, refused the connection or
+                has a certificate that does not verify; 75 --timeout passed; 77 the server refused the token (401)
+                or origin (403).
 
                 USAGE: chat send [<options>] [<url-and-text> ...]
 
@@ -73,6 +75,8 @@ struct CommandParsingTests {
                   --insecure              For wss://, do not check the server's certificate at all (a warning says
                                           so).
                   --whole                 Send all of standard input as one message (trailing newlines removed).
+                  --to <to>               Send to this member of the room only, as direct messages (not kept, no
+                                          seq).
                   --timeout <timeout>     Give up after this many seconds, exit 75 (default: no limit).
                   --expect <expect>       After sending, wait for a message from someone else matching this regular
                                           expression and print it.
@@ -166,9 +170,11 @@ struct CommandParsingTests {
                 connection: '● lobby alice>' connected, '◌ connecting>', '○ reconnecting in 3s>'; join reconnects
                 by itself and resumes without gaps ('── N messages missed ──' when it cannot).
 
-                Commands: /nick NAME, /me ACTION, /who, /rooms, /join ROOM, /help, /quit (or Ctrl-D); //text sends
-                '/text'. Tab completes commands and names. Ctrl-C clears the line, or exits 130 on an empty one.
-                Input history is kept in $XDG_STATE_HOME/chat/history (~/.local/state/chat/history).
+                Commands: /nick NAME, /me ACTION, /msg NAME TEXT (to one member only; /reply TEXT answers the last
+                one who wrote to you), /who, /rooms, /join ROOM, /help, /quit (or Ctrl-D); //text sends '/text'.
+                Tab completes commands and names. '(bob typing…)' in the prompt: bob is writing. Ctrl-C clears the
+                line, or exits 130 on an empty one. Input history is kept in $XDG_STATE_HOME/chat/history
+                (~/.local/state/chat/history).
 
                 Without a terminal on stdin, each input line is sent (commands work too), messages are printed
                 plainly, and join exits 0 once input ends and every message is acknowledged.
@@ -211,8 +217,10 @@ struct CommandParsingTests {
 
                 Text lines are 'HH:MM:SS <name> text' in local time; control characters and escape sequences are
                 shown escaped (newlines as \n, a backslash as \\). --json prints the wire message objects with the
-                exact text. Exits 0 after --count messages, after the message --until matches, or quietly when its
-                reader goes away (chat tail | head -n 1); exits 124 when --timeout passes first.
+                exact text. Direct messages to tail's own name (--name) are printed too, as 'HH:MM:SS <alice ->
+                bob> text' (type "direct" in JSON); they are not kept, so a resume cannot bring back one sent while
+                tail was away. Exits 0 after --count messages, after the message --until matches, or quietly when
+                its reader goes away (chat tail | head -n 1); exits 124 when --timeout passes first.
 
                 It waits for its server and reconnects by itself (unless --no-reconnect), resuming after the last
                 message it printed: no gap, no duplicate. Messages the server can no longer replay are reported on
@@ -247,8 +255,8 @@ struct CommandParsingTests {
                                           (default: no limit).
                   --raw                   Print text exactly as received, control characters and escape sequences
                                           included (they can drive your terminal).
-                  --mentions <name>       Print only the messages that mention this name (@name, or name: first);
-                                          repeatable.
+                  --mentions <name>       Print only the messages that mention this name (@name, or name: first) or
+                                          are sent to it directly; repeatable.
                   --events                Also print join, leave and nick events.
                   --strict                Exit 3 when messages were missed that the server can no longer replay.
                   --state-file <state-file>
