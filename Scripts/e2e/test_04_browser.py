@@ -3,7 +3,8 @@
 The page loads without console errors and says it is connected; a message from `chat send` appears in it;
 one typed into it reaches `chat tail --json`; HTML in a message stays text; when the server is killed the
 indicator says reconnecting, and after a restart on the same store it is connected again and a message
-sent meanwhile shows exactly once. Screenshots at 375x740 and 1280x800 go to $CHAT_ARTIFACTS (default
+sent meanwhile shows exactly once; direct messages go to one member and show marked; a peer's "typing"
+shows until its message or 5 s. Screenshots at 375x740 and 1280x800 go to $CHAT_ARTIFACTS (default
 /tmp/chat-artifacts); at 375 px nothing scrolls sideways. Usage: test_04_….py PATH/TO/chat
 """
 
@@ -15,6 +16,7 @@ import tempfile
 import time
 
 from selenium import webdriver
+from websockets.sync.client import connect as websocket
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -249,6 +251,71 @@ def main():
         driver.back()
         wait_for(lambda: driver.find_element(By.ID, "room").text == "# lobby", "Back to the lobby", driver)
         wait_for(lambda: any("marker after the reconnect" in text for text in messages()), "the lobby's history", driver)
+
+        # Direct messages: a click on a member writes to them only; one to the page is shown marked; the room
+        # (a bystander) sees neither, and its seqs go on without a gap.
+        dm_tail = subprocess.Popen([CHAT, "tail", url, "--json", "--count", "1", "--name", "dmpeer"], stdout=subprocess.PIPE, text=True)
+        bystander = subprocess.Popen([CHAT, "tail", url, "--json", "--count", "1", "--name", "bystander"], stdout=subprocess.PIPE, text=True)
+        member = lambda name: driver.find_elements(By.XPATH, f"//ul[@id='members']//button[text()='{name}']")
+        wait_for(lambda: member("dmpeer") and member("bystander"), "dmpeer and bystander in the member list", driver)
+        member("dmpeer")[0].click()
+        wait_for(lambda: driver.find_element(By.ID, "to").is_displayed(), "the 'to dmpeer' mark", driver)
+        box = driver.find_element(By.ID, "text")
+        box.send_keys("just for you")
+        box.send_keys(Keys.ENTER)
+        out, _ = dm_tail.communicate(timeout=TIMEOUT)
+        got = json.loads(out)
+        if (got["type"], got["from"], got["to"], got["text"]) != ("direct", "later", "dmpeer", "just for you"):
+            fail(f"dmpeer got {got}", driver)
+        wait_for(lambda: any("later → dmpeer" in item.text for item in driver.find_elements(By.CSS_SELECTOR, "#messages li.direct")),
+                 "the page's own direct message, marked", driver)
+        driver.find_element(By.ID, "to-clear").click()
+        wait_for(lambda: not driver.find_element(By.ID, "to").is_displayed(), "back to writing to the room", driver)
+        send_to = subprocess.run([CHAT, "send", url, "--name", "cli", "--to", "later", "psst, later"], capture_output=True, timeout=TIMEOUT)
+        if send_to.returncode != 0:
+            fail(f"chat send --to exited {send_to.returncode}: {send_to.stderr}")
+        wait_for(lambda: any("cli → later" in item.text and "psst, later" in item.text
+                             for item in driver.find_elements(By.CSS_SELECTOR, "#messages li.direct")),
+                 "the direct message to the page, marked", driver)
+        before = json.loads(subprocess.run([CHAT, "tail", url, "--json", "-n", "1", "--count", "1"],
+                                           capture_output=True, text=True, timeout=TIMEOUT).stdout)["seq"]
+        send(url, "room after the direct ones")
+        out, _ = bystander.communicate(timeout=TIMEOUT)
+        seen = json.loads(out)
+        if (seen["type"], seen["text"], seen["seq"]) != ("message", "room after the direct ones", before + 1):
+            fail(f"the bystander saw {seen} (the room's last seq was {before})", driver)
+        driver.save_screenshot(os.path.join(ARTIFACTS, "page-direct.png"))
+
+        # Typing: what the page types for the room says "typing" (a peer nobody here wrote hears it), and
+        # the peer's "typing" shows "peer is typing…" until its message arrives, or for 5 s.
+        with websocket(url + "?name=peer") as peer:
+            welcome = json.loads(peer.recv(timeout=TIMEOUT))
+            if welcome["type"] != "welcome":
+                fail(f"the peer's first frame: {welcome}")
+            wait_for(lambda: member("peer"), "the peer in the member list", driver)
+            box = driver.find_element(By.ID, "text")
+            box.send_keys("half a thou")
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                frame = json.loads(peer.recv(timeout=max(0.1, deadline - time.monotonic())))
+                if frame["type"] == "typing":
+                    break
+            if frame["user"]["name"] != "later":
+                fail(f"the peer heard {frame}")
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(Keys.DELETE)
+            typing_line = lambda: driver.find_element(By.ID, "typing").text
+            peer.send(json.dumps({"type": "typing"}))
+            wait_for(lambda: typing_line() == "peer is typing…", "'peer is typing…'", driver)
+            driver.save_screenshot(os.path.join(ARTIFACTS, "page-typing.png"))
+            peer.send(json.dumps({"type": "message", "text": "typed it"}))
+            wait_for(lambda: typing_line() == "", "the typing line to go with the peer's message", driver)
+        # A notice nothing follows expires (from a second peer: the server relays one per connection per 2 s).
+        with websocket(url + "?name=quiet") as quiet:
+            json.loads(quiet.recv(timeout=TIMEOUT))
+            quiet.send(json.dumps({"type": "typing"}))
+            wait_for(lambda: typing_line() == "quiet is typing…", "'quiet is typing…'", driver)
+            wait_for(lambda: typing_line() == "", "the typing line to expire", driver)
 
         # While the server was down the browser reported its refused connections; nothing else may appear.
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

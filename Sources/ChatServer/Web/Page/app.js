@@ -5,7 +5,7 @@
   const roomOf = (path) => (path.match(/^\/r\/([A-Za-z0-9._-]{1,64})\/?$/) || [null, "lobby"])[1];
   let room = roomOf(location.pathname);
   let wsPath = room === "lobby" ? "/ws" : "/ws/" + room;
-  const state = { ws: null, seq: null, epoch: null, attempt: 0, since: 0, connectedAt: 0, me: null, ownIds: new Set(), members: new Map(), pending: new Map(), counter: 0 };
+  const state = { ws: null, seq: null, epoch: null, attempt: 0, since: 0, connectedAt: 0, me: null, ownIds: new Set(), members: new Map(), pending: new Map(), counter: 0, to: null, typists: new Map(), nextTyping: 0 };
   const prefix = Math.random().toString(36).slice(2, 10) + "-";
   // ?sinceTime=2026-12-01T14:00:00Z (or a span back from now: 10m, 2h, 1d): the first connection replays
   // what was said from then on instead of the last 50 messages. A time that does not parse is ignored.
@@ -133,6 +133,52 @@
     if (named) notify(m);
   }
 
+  // A direct message (to us, or ours to someone): marked, never part of the room's seqs.
+  function showDirect(d) {
+    const own = state.ownIds.has(d.uid);
+    line("direct" + (own ? " own" : ""), [["time", time(d.ts)], ["name", d.from + " → " + d.to], ["text", d.text]]);
+    stoppedTyping(d.uid);
+    if (own || !document.hidden) return;
+    unread += 1;
+    document.title = "(" + unread + ") " + title;
+    notify({ from: d.from + " (direct)", text: d.text });
+  }
+
+  // Who is typing: each notice shows its member for 5 s; their message ends it sooner.
+  function renderTypists() {
+    const names = [...state.typists.values()].map((t) => t.name);
+    $("typing").textContent =
+      names.length === 0 ? "" :
+      names.length === 1 ? names[0] + " is typing…" :
+      names.length === 2 ? names[0] + " and " + names[1] + " are typing…" :
+      names.length + " people are typing…";
+  }
+
+  function typing(user) {
+    if (state.ownIds.has(user.id)) return;
+    const known = state.typists.get(user.id);
+    if (known) clearTimeout(known.timer);
+    state.typists.set(user.id, { name: user.name, timer: setTimeout(() => stoppedTyping(user.id), 5000) });
+    renderTypists();
+  }
+
+  function stoppedTyping(id) {
+    const known = state.typists.get(id);
+    if (!known) return;
+    clearTimeout(known.timer);
+    state.typists.delete(id);
+    renderTypists();
+  }
+
+  // Writing to one member: the box says to whom until × (or Escape) goes back to the room.
+  function writeTo(name) {
+    state.to = name;
+    $("to-name").textContent = name ? "to " + name : "";
+    $("to").hidden = !name;
+    $("text").placeholder = name ? "Message to " + name : placeholderText();
+    $("text").focus();
+  }
+
   // The rooms there are (GET /rooms), to move between without reloading; the one we are in is marked.
   async function refreshRooms() {
     const token = sessionStorage.getItem("chat.token");
@@ -183,6 +229,8 @@
     clearTimeout(state.timer);
     clearInterval(state.tick);
     Object.assign(state, { seq: null, epoch: null, welcomed: false, attempt: 0, members: new Map(), pending: new Map() });
+    for (const id of [...state.typists.keys()]) stoppedTyping(id);
+    writeTo(null);
     $("messages").replaceChildren();
     renderMembers();
     renderRooms();
@@ -195,7 +243,17 @@
     list.replaceChildren();
     for (const user of state.members.values()) {
       const item = document.createElement("li");
-      item.textContent = user.name + (user.id === state.me ? " (you)" : "");
+      if (user.id === state.me) {
+        item.textContent = user.name + " (you)";
+      } else {
+        // A click writes to them only (a direct message).
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = user.name;
+        button.title = "Write to " + user.name + " only";
+        button.addEventListener("click", () => writeTo(user.name));
+        item.appendChild(button);
+      }
       list.appendChild(item);
     }
     renderRooms();
@@ -271,11 +329,18 @@
         if (state.seq === null || frame.recovered !== true) state.seq = frame.seq;
         state.epoch = frame.epoch;
         setStatus("connected", "connected as " + frame.you.name);
-        for (const [id, text] of state.pending) state.ws.send(JSON.stringify({ type: "message", id, text }));
+        for (const [id, pending] of state.pending) state.ws.send(outgoing(id, pending));
         break;
       case "message":
         state.seq = frame.seq;
+        stoppedTyping(frame.uid);
         showMessage(frame);
+        break;
+      case "direct":
+        showDirect(frame);
+        break;
+      case "typing":
+        typing(frame.user);
         break;
       case "ack":
         state.pending.delete(frame.id);
@@ -287,6 +352,7 @@
         break;
       case "leave":
         state.members.delete(frame.user.id);
+        stoppedTyping(frame.user.id);
         renderMembers();
         line("event", [["time", time(frame.ts)], [null, "← " + frame.user.name + " left"]]);
         break;
@@ -299,11 +365,16 @@
       case "error":
         line("event", [[null, "! " + frame.message]]);
         if (frame.code === "rate_limited" && frame.id) setTimeout(() => {
-          for (const [id, text] of state.pending) if (state.ws) state.ws.send(JSON.stringify({ type: "message", id, text }));
+          for (const [id, pending] of state.pending) if (state.ws) state.ws.send(outgoing(id, pending));
         }, (frame.retryAfter || 1) * 1000);
         else if (frame.id) state.pending.delete(frame.id);
         break;
     }
+  }
+
+  // A message as it goes on the wire: to the room, or with "to" to one member.
+  function outgoing(id, pending) {
+    return JSON.stringify(pending.to ? { type: "message", id, to: pending.to, text: pending.text } : { type: "message", id, text: pending.text });
   }
 
   function send() {
@@ -311,10 +382,21 @@
     const text = box.value;
     if (!text.trim()) return;
     const id = prefix + (++state.counter);
-    state.pending.set(id, text);
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "message", id, text }));
+    const pending = { text, to: state.to };
+    state.pending.set(id, pending);
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(outgoing(id, pending));
     box.value = "";
+    state.nextTyping = 0;
   }
+
+  // While a message for the room is being written, the room hears "typing" at most every 3 s.
+  $("text").addEventListener("input", () => {
+    if (state.to || !$("text").value.trim() || Date.now() < state.nextTyping) return;
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+    state.nextTyping = Date.now() + 3000;
+    state.ws.send(JSON.stringify({ type: "typing" }));
+  });
+  $("to-clear").addEventListener("click", () => writeTo(null));
 
   // The browser knows when the machine has no network at all: say so, and try again the moment it is back.
   window.addEventListener("offline", () => { if (!state.ws || state.ws.readyState !== WebSocket.OPEN) setStatus("offline", "offline"); });
@@ -332,8 +414,11 @@
     $("people").setAttribute("aria-expanded", String(open));
   });
   const narrow = window.matchMedia("(max-width: 600px)");
+  function placeholderText() {
+    return narrow.matches ? "Message" : "Message (Enter sends, Shift+Enter for a new line)";
+  }
   const placeholder = () => {
-    $("text").placeholder = narrow.matches ? "Message" : "Message (Enter sends, Shift+Enter for a new line)";
+    if (!state.to) $("text").placeholder = placeholderText();
   };
   narrow.addEventListener("change", placeholder);
   placeholder();
@@ -347,6 +432,7 @@
   }
   $("text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+    if (event.key === "Escape" && state.to) writeTo(null);
   });
 
   (async () => {
