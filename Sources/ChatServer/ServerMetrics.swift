@@ -9,6 +9,10 @@ final class ServerMetrics: Sendable {
 
     let connectionsTotal: CoreMetrics.Counter
     let messagesReceived: CoreMetrics.Counter
+    /// Direct messages accepted (to a member here, or carried to another node).
+    let directMessages: CoreMetrics.Counter
+    /// `typing` notices relayed to a room.
+    let typingRelayed: CoreMetrics.Counter
     let messagesBroadcast: CoreMetrics.Counter
     let deliveries: CoreMetrics.Counter
     let bytesReceived: CoreMetrics.Counter
@@ -34,6 +38,8 @@ final class ServerMetrics: Sendable {
         self.exposition = metrics.exposition
         self.connectionsTotal = CoreMetrics.Counter(label: "chat_connections_total", factory: factory)
         self.messagesReceived = CoreMetrics.Counter(label: "chat_messages_received_total", factory: factory)
+        self.directMessages = CoreMetrics.Counter(label: "chat_direct_messages_total", factory: factory)
+        self.typingRelayed = CoreMetrics.Counter(label: "chat_typing_relayed_total", factory: factory)
         self.messagesBroadcast = CoreMetrics.Counter(label: "chat_messages_broadcast_total", factory: factory)
         self.deliveries = CoreMetrics.Counter(label: "chat_messages_delivered_total", factory: factory)
         self.bytesReceived = CoreMetrics.Counter(label: "chat_received_bytes_total", factory: factory)

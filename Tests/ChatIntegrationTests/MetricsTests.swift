@@ -30,16 +30,24 @@ struct MetricsTests {
                         configuration: server.client("carol"),
                         logger: testLogger
                     )
+                    try await alice.send(.direct(id: "d-1", to: "bob", text: "psst"))
+                    try await alice.send(.direct(id: "d-2", to: "nobody", text: "psst"))
+                    try await alice.send(.typing)
                     try await alice.send(.message(id: "big", text: String(repeating: "x", count: 17)))
                     var events = alice.events.makeAsyncIterator()
+                    _ = try await events.nextMatching(\.error)
                     _ = try await events.nextMatching(\.error)
                     let during = try await Self.scrape(server.port)
                     #expect(during.samples["chat_messages_received_total"] == 2)
                     #expect(during.samples["chat_messages_broadcast_total"] == 2)
                     // Each message reached alice, bob and carol (her own echo).
                     #expect(during.samples["chat_messages_delivered_total"] == 6)
-                    #expect(during.samples["chat_acks_total"] == 2)
+                    // And the direct message's ack; it is counted on its own, never as a room's message.
+                    #expect(during.samples["chat_acks_total"] == 3)
+                    #expect(during.samples["chat_direct_messages_total"] == 1)
+                    #expect(during.samples["chat_typing_relayed_total"] == 1)
                     #expect(during.samples["chat_frames_rejected_total{reason=\"too_large\"}"] == 1)
+                    #expect(during.samples["chat_frames_rejected_total{reason=\"no_such_user\"}"] == 1)
                     #expect(during.samples["chat_connections_total"] == 3)
                     #expect(during.samples["chat_rooms"] == 1)
                     #expect(during.samples["chat_history_messages"] == 2)

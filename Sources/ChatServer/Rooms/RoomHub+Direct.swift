@@ -32,7 +32,7 @@ extension RoomHub {
                 connection?.send(ServerFrame.error(error).encode())
                 return .noSuchUser
             }
-            self.metrics.messagesReceived.increment()
+            self.metrics.directMessages.increment()
             let direct = DirectMessage(
                 room: state.room.name,
                 id: id ?? MessageID(RandomID.make(prefix: "s-", length: 12)),
@@ -68,6 +68,7 @@ extension RoomHub {
                 let user = state.room.members.first(where: { $0.id == userID })
             else { return nil }
             state.announceTyping(of: user, except: userID)
+            self.metrics.typingRelayed.increment()
             return user
         }
     }
