@@ -9,8 +9,17 @@ import json
 import subprocess
 import tempfile
 
+from websockets.sync.client import connect as websocket
+
 from pane import CHAT, TIMEOUT, check, kill_server, run, start_server, tmux, type_line, wait_for
 from pane import rows as lines
+
+
+def in_room(url, name):
+    """Whether `name` is in the room of `url`, as a short-lived observer's welcome says."""
+    with websocket(url + "?name=observer") as observer:
+        welcome = json.loads(observer.recv(timeout=TIMEOUT))
+        return any(user["name"] == name for user in welcome["users"])
 
 
 def main():
@@ -36,6 +45,7 @@ def main():
         check(lines()[-1] == "● lobby alice>", "still in the lobby")
 
         tail = subprocess.Popen([CHAT, "tail", ops, "--json", "--count", "1", "--name", "opswatch"], stdout=subprocess.PIPE, text=True)
+        wait_for(lambda: in_room(ops, "opswatch"), "the ops tail to be in ops")
         type_line("/join ops")
         wait_for(lambda: lines()[-1] == "● ops alice>", "the ops prompt")
         check(any("moving to # ops" in row for row in lines()), "the move is said")
