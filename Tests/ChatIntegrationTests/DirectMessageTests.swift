@@ -126,6 +126,26 @@ struct DirectMessageTests {
             }
         }
     }
+
+    @Test func aLargeRoomRelaysNoTyping() async throws {
+        var configuration = ServerConfiguration()
+        configuration.presenceLimit = 2
+        try await withChatServer(configuration, logger: testLogger) { server in
+            try await withSessions(server, "alice", "bob", "carol") { alice, bob, _ in
+                // Three members is over this server's limit of two: typing would cost n² frames.
+                try await alice.send(.typing)
+                try await alice.send(.message(id: "m-1", text: "after"))
+                var events = bob.events.makeAsyncIterator()
+                var frames: [String] = []
+                while let frame = try await events.next() {
+                    frames.append(frame.type)
+                    if frame.message != nil { break }
+                }
+                #expect(!frames.contains("typing"))
+                #expect(frames.last == "message")
+            }
+        }
+    }
 }
 
 /// Sessions for `names` in the lobby, each joined once the ones before it saw it arrive.
