@@ -104,7 +104,7 @@ extension JSONWriter {
 }
 
 extension ServerFrame {
-    /// `message` and `ack` frames — the ones that come by the thousand — decoded without Foundation; nil
+    /// `message`, `direct` and `ack` frames — the ones that come by the thousand — decoded without Foundation; nil
     /// for every other frame, and for anything unusual, which `JSONDecoder` then decodes (or rejects).
     public static func decodeFast(_ bytes: UnsafeRawBufferPointer) -> ServerFrame? {
         guard let object = FlatJSONObject.parse(bytes) else { return nil }
@@ -117,8 +117,30 @@ extension ServerFrame {
             return .message(
                 ChatMessage(room: room, seq: seq, id: MessageID(id), from: from, uid: UserID(uid), text: text, ts: ts)
             )
+        case "direct":
+            guard let room = object.string("room").flatMap(RoomName.init(rawValue:)), let id = object.string("id"),
+                let from = object.string("from"), let uid = object.string("uid"), let to = object.string("to"),
+                let toUid = object.string("toUid"), let text = object.string("text"),
+                let ts = object.string("ts").flatMap(Timestamp.init(rfc3339:))
+            else { return nil }
+            return .direct(
+                DirectMessage(
+                    room: room,
+                    id: MessageID(id),
+                    from: from,
+                    uid: UserID(uid),
+                    to: to,
+                    toUid: UserID(toUid),
+                    text: text,
+                    ts: ts
+                )
+            )
         case "ack":
-            guard let id = object.string("id"), let seq = object.integer("seq") else { return nil }
+            guard let id = object.string("id") else { return nil }
+            // A direct message's ack has no seq; any other value there is for `JSONDecoder` to judge.
+            guard let seq = object.integer("seq") else {
+                return object.value(for: "seq") == nil ? .ack(Ack(id: MessageID(id), seq: nil)) : nil
+            }
             return .ack(Ack(id: MessageID(id), seq: seq))
         default:
             return nil

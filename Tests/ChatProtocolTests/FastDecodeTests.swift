@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import Testing
 
-/// The Foundation-free decoding of `message` and `ack` frames must agree with `JSONDecoder` on everything
+/// The Foundation-free decoding of `message`, `direct` and `ack` frames must agree with `JSONDecoder` on everything
 /// it accepts, and hand everything unusual back (nil) rather than guess.
 struct FastDecodeTests {
     private func fast(_ json: String) -> ServerFrame? {
@@ -32,10 +32,21 @@ struct FastDecodeTests {
         let json = String(buffer: ServerFrame.message(message).encode())
         #expect(self.fast(json) == .message(message))
         #expect(try self.foundation(json) == .message(message))
+        let direct = ServerFrame.direct(
+            DirectMessage(
+                room: "lobby", id: "d-1", from: "al ice", uid: "u-1", to: "bøb", toUid: "u-2", text: text,
+                ts: Timestamp(millisecondsSince1970: 1_764_000_000_123)
+            )
+        )
+        let directJSON = String(buffer: direct.encode())
+        #expect(self.fast(directJSON) == direct)
+        #expect(try self.foundation(directJSON) == direct)
     }
 
     @Test(arguments: [
         #"{"type":"ack","id":"c-7","seq":18446744073709551615}"#,
+        #"{"type":"ack","id":"d-7"}"#,
+        #"{"type":"direct","room":"r","id":"i","from":"f","uid":"u","to":"t","toUid":"v","text":"é","ts":"2026-11-25T14:03:05.123Z","new":1}"#,
         #" { "seq" : 3 , "type" : "ack" , "id" : "x" , "extra" : [1] } "#,
         #"{"type":"message","room":"r","seq":1,"id":"i","from":"f","uid":"u","text":"\u00e9\ud83d\ude00\/\b\f","ts":"2026-11-25T14:03:05.123Z","new":null}"#,
         #"{"type":"message","room":"r","seq":0,"id":"i","from":"f","uid":"u","text":"a","ts":"2026-11-25T14:03:05.123Z","flag":true,"n":false}"#,
@@ -58,6 +69,8 @@ struct FastDecodeTests {
         #"{"type":"ack","id":"\ud83d","seq":1}"#, #"{"type":"ack","id":"x","seq":1"#,
         #"{"type":"ack","id":"x","seq":1} x"#,
         #"{"type":"ack","id":"x","seq":1,}"#, #"{"type":"ack","seq":1}"#, #"{"type":"ack","id":5,"seq":1}"#,
+        #"{"type":"direct","room":"r","id":"i","from":"f","uid":"u","text":"a","ts":"2026-11-25T14:03:05.123Z"}"#,
+        #"{"type":"ack","id":"x","seq":"1"}"#,
         #"{"type":"welcome","room":"r"}"#, #"{"type":"join","user":{"id":"u","name":"n"}}"#, #"[1]"#, "",
     ])
     func anythingUnusualIsLeftToJSONDecoder(_ json: String) {
