@@ -1,5 +1,5 @@
 /// The version of `chat`, shown by `chat --version` and sent as the client's User-Agent.
 public enum ChatVersion {
     /// The current version.
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }

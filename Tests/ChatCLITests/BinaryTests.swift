@@ -21,6 +21,20 @@ struct BinaryTests {
         )
     }
 
+    /// `0.2.0 (abc1234)`: the version (ChatVersion, the one place it is written) and the commit built from,
+    /// which is the clone's own — with `+` when its sources differ from it.
+    @Test func versionSaysTheCommitItWasBuiltFrom() async throws {
+        let version = try ChatProcess(["--version"])
+        #expect(await version.exitCode() == 0)
+        let line = try #require(await ChatProcess.collect(version.stdout).first)
+        let match = try #require(line.wholeMatch(of: /(\d+\.\d+\.\d+) \(([0-9a-f]{7}\+?|unknown)\)/))
+        #expect(String(match.1) == ChatVersion.current)
+        let head = try ChatProcess([], shell: "git rev-parse --short=7 HEAD 2>/dev/null || echo unknown")
+        _ = await head.exitCode()
+        let commit = await ChatProcess.collect(head.stdout).first ?? "unknown"
+        #expect(String(match.2).hasPrefix(commit))
+    }
+
     @Test func sentLinesArriveInOrderWithEveryField() async throws {
         let serve = try await ServeProcess.start()
         let send = try ChatProcess([], shell: "printf 'a\\nb\\n' | \"$CHAT\" send \(serve.url) --name bot")
