@@ -34,7 +34,13 @@ struct FastDecodeTests {
         #expect(try self.foundation(json) == .message(message))
         let direct = ServerFrame.direct(
             DirectMessage(
-                room: "lobby", id: "d-1", from: "al ice", uid: "u-1", to: "bøb", toUid: "u-2", text: text,
+                room: "lobby",
+                id: "d-1",
+                from: "al ice",
+                uid: "u-1",
+                to: "bøb",
+                toUid: "u-2",
+                text: text,
                 ts: Timestamp(millisecondsSince1970: 1_764_000_000_123)
             )
         )
