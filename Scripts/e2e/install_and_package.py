@@ -2,7 +2,8 @@
 Scripts/package-deb, dpkg.
 
 Proves that the static binary links no Swift runtime (ldd) and runs `serve`, `send` and `tail` with the
-Swift toolchain hidden from it (a mount namespace with an empty directory over the toolchain); that
+Swift toolchain hidden from it (a mount namespace with an empty directory over the toolchain) and with
+W^X enforced by the kernel, as the unit's MemoryDenyWriteExecute asks; that
 `Scripts/install --prefix` puts the binary, a man page per command (man finds them), bash/zsh/fish
 completions and the systemd unit (which `systemd-analyze verify` accepts) in place, and
 `Scripts/uninstall` removes exactly those files; that `Scripts/package-deb` makes a .deb lintian finds no
@@ -41,14 +42,28 @@ def run(*args, **kwargs):
 TOOLCHAIN = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(shutil.which("swift")))))
 
 
+# What the unit's MemoryDenyWriteExecute=yes asks of the binary, without systemd: the kernel's own W^X
+# (prctl PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN; inherited across exec), then exec.
+W_XOR_X = (
+    "import ctypes, os, sys\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "if libc.prctl(65, 1, 0, 0, 0) != 0: sys.exit('PR_SET_MDWE: ' + os.strerror(ctypes.get_errno()))\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])\n"
+)
+
+
 def hidden(*command):
-    """`command` in a mount namespace where the Swift toolchain's directory is empty."""
-    return ["unshare", "-m", "sh", "-c", 'mount -t tmpfs none "$0" && exec "$@"', TOOLCHAIN, *command]
+    """`command` in a mount namespace where the Swift toolchain's directory is empty, with W^X enforced."""
+    return ["unshare", "-m", "sh", "-c", 'mount -t tmpfs none "$0" && exec "$@"', TOOLCHAIN,
+            "python3", "-c", W_XOR_X, *command]
 
 
 def round_trip(chat):
     """serve, tail and send, each with the toolchain hidden: the tail prints what was sent."""
     check(run(*hidden("ls", "-A", TOOLCHAIN)) == "", "the toolchain is not hidden")
+    # W^X is in force there: a writable and executable mapping is refused.
+    rwx = "import ctypes; libc = ctypes.CDLL(None); libc.mmap.restype = ctypes.c_void_p; print(libc.mmap(None, 4096, 7, 0x22, -1, 0))"
+    check(int(run(*hidden("python3", "-c", rwx)).strip()) == 2**64 - 1, "W^X is not enforced")
     server = subprocess.Popen(hidden(chat, "serve", "--port", "0"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = server.stdout.readline().strip()
