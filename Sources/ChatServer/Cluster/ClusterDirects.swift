@@ -1,4 +1,5 @@
 import ChatProtocol
+import NIOCore
 import Synchronization
 
 /// Direct messages between the nodes of a cluster: those for members on other nodes wait here to be
@@ -11,6 +12,8 @@ final class ClusterDirects: Sendable {
     /// A direct message for a member on another node, with whom to answer once it is written.
     struct Outgoing: Sendable {
         var direct: DirectMessage
+        /// Its `direct` frame, encoded once: the row's text and the sender's copy.
+        var frame: ByteBuffer
         /// The sender's own id for it, acknowledged once written (nil: the sender asked for no ack).
         var clientID: MessageID?
         var sender: ServerConnection

@@ -7,7 +7,14 @@ extension ClusterNode {
     /// Carries `direct` to its addressee on another node; the sender gets its ack and the message once it
     /// is written, `no_such_user` if the addressee left meanwhile, `rate_limited` if it cannot be written.
     func carry(_ direct: DirectMessage, clientID: MessageID?, from sender: ServerConnection) {
-        self.directs.send(ClusterDirects.Outgoing(direct: direct, clientID: clientID, sender: sender))
+        self.directs.send(
+            ClusterDirects.Outgoing(
+                direct: direct,
+                frame: ServerFrame.direct(direct).encode(),
+                clientID: clientID,
+                sender: sender
+            )
+        )
     }
 
     /// Tells the members of `room` on the other nodes that `user` is typing. Nothing is written: a notice
@@ -24,23 +31,15 @@ extension ClusterNode {
             guard !batch.isEmpty else { continue }
             do {
                 let found = try await withDeadline(Self.callLimit) {
-                    try await self.store.write(directs: batch.map(\.direct))
+                    try await self.store.write(directs: batch)
                 }
                 for outgoing in batch {
                     if found.contains(outgoing.direct.toUid) {
-                        self.hub.deliverDirect(
-                            ServerFrame.direct(outgoing.direct).encode(),
-                            id: outgoing.clientID,
-                            to: outgoing.sender
-                        )
+                        self.hub.echoDirect(outgoing.frame, id: outgoing.clientID, to: outgoing.sender)
                     } else {
-                        self.refuse(
-                            outgoing,
-                            ServerError(
-                                code: ChatErrorCode.noSuchUser,
-                                message: "nobody called '\(outgoing.direct.to)' is in \(outgoing.direct.room)",
-                                id: outgoing.clientID
-                            )
+                        self.hub.reject(
+                            .noSuchUser(outgoing.direct.to, in: outgoing.direct.room, id: outgoing.clientID),
+                            to: outgoing.sender
                         )
                     }
                 }
@@ -51,23 +50,18 @@ extension ClusterNode {
                 )
                 for outgoing in batch {
                     // The sender resends it, as it would a message the store could not take.
-                    self.refuse(
-                        outgoing,
+                    self.hub.reject(
                         ServerError(
                             code: ChatErrorCode.rateLimited,
                             message: "the server cannot deliver direct messages right now; resend after retryAfter",
                             id: outgoing.clientID,
                             retryAfter: 1
-                        )
+                        ),
+                        to: outgoing.sender
                     )
                 }
             }
         }
-    }
-
-    private func refuse(_ outgoing: ClusterDirects.Outgoing, _ error: ServerError) {
-        self.hub.metrics.rejected(error.code)
-        outgoing.sender.send(ServerFrame.error(error).encode())
     }
 
     /// Takes the rows written for this node's members and hands each to its connection, whenever the

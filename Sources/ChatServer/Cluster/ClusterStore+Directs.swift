@@ -10,10 +10,10 @@ extension ClusterStore {
 
     /// Writes `directs` for their addressees' nodes, in order, and rings each of those nodes. Returns the
     /// addressees who were found (a member that left meanwhile has no node to go to).
-    func write(directs: [DirectMessage]) async throws -> Set<UserID> {
-        let uids = directs.map(\.toUid.rawValue)
-        let rooms = directs.map(\.room.rawValue)
-        let frames = directs.map { String(buffer: ServerFrame.direct($0).encode()) }
+    func write(directs: [ClusterDirects.Outgoing]) async throws -> Set<UserID> {
+        let uids = directs.map(\.direct.toUid.rawValue)
+        let rooms = directs.map(\.direct.room.rawValue)
+        let frames = directs.map { String(buffer: $0.frame) }
         let rows = try await self.client.query(
             """
             INSERT INTO chat_directs (node, room, uid, frame)

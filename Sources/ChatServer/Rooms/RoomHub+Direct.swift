@@ -23,13 +23,7 @@ extension RoomHub {
             guard let sender = state.room.members.first(where: { $0.id == userID }) else { return .delivered }
             let connection = state.connections[userID]
             guard let addressee = state.room.member(named: UserName.normalized(name) ?? name) else {
-                self.metrics.rejected(ChatErrorCode.noSuchUser)
-                let error = ServerError(
-                    code: ChatErrorCode.noSuchUser,
-                    message: "nobody called '\(name)' is in \(state.room.name)",
-                    id: id
-                )
-                connection?.send(ServerFrame.error(error).encode())
+                self.reject(.noSuchUser(name, in: state.room.name, id: id), to: connection)
                 return .noSuchUser
             }
             self.metrics.directMessages.increment()
@@ -45,14 +39,14 @@ extension RoomHub {
             )
             guard let recipient = state.connections[addressee.id] else { return .elsewhere(direct) }
             let frame = ServerFrame.direct(direct).encode()
-            self.deliverDirect(frame, id: id, to: connection)
+            self.echoDirect(frame, id: id, to: connection)
             if recipient !== connection { recipient.send(frame) }
             return .delivered
         }
     }
 
     /// The sender's side of a direct message: its ack (when it has an id), then the message itself.
-    func deliverDirect(_ frame: ByteBuffer, id: MessageID?, to sender: ServerConnection?) {
+    func echoDirect(_ frame: ByteBuffer, id: MessageID?, to sender: ServerConnection?) {
         guard let sender else { return }
         if let id { self.ack(id: id, seq: nil, to: sender) }
         sender.send(frame)
@@ -71,6 +65,13 @@ extension RoomHub {
             self.metrics.typingRelayed.increment()
             return user
         }
+    }
+}
+
+extension ServerError {
+    /// A direct message to `name`, whom nobody in `room` is called.
+    static func noSuchUser(_ name: String, in room: RoomName, id: MessageID?) -> ServerError {
+        ServerError(code: ChatErrorCode.noSuchUser, message: "nobody called '\(name)' is in \(room)", id: id)
     }
 }
 

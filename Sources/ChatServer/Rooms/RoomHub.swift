@@ -375,6 +375,12 @@ final class RoomHub: Sendable {
         self.metrics.acks.increment()
     }
 
+    /// Tells one client what was wrong with its frame (counted by reason); its connection stays.
+    func reject(_ error: ServerError, to connection: ServerConnection?) {
+        self.metrics.rejected(error.code)
+        connection?.send(ServerFrame.error(error).encode())
+    }
+
     func broadcastMessage(_ frame: ByteBuffer, in state: RoomBox.State) {
         state.broadcast(frame)
         self.metrics.messagesBroadcast.increment()

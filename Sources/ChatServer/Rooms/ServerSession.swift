@@ -147,8 +147,7 @@ final class ServerSession: Sendable {
     }
 
     private func reject(_ error: ServerError) {
-        self.hub.metrics.rejected(error.code)
-        self.connection.send(ServerFrame.error(error).encode())
+        self.hub.reject(error, to: self.connection)
     }
 }
 
