@@ -60,12 +60,7 @@ struct ExpectedReply {
                         return true
                     case .frame(let frame):
                         // A room message, or a direct one that reaches this connection while it waits.
-                        let reply: (id: MessageID, text: String)? =
-                            switch frame {
-                            case .message(let message): (message.id, message.text)
-                            case .direct(let direct): (direct.id, direct.text)
-                            default: nil
-                            }
+                        let reply = Said(frame)
                         guard let reply, !reply.id.rawValue.hasPrefix(ownIDPrefix), reply.text.contains(regex),
                             let line = format.line(for: frame)
                         else { return true }

@@ -119,12 +119,7 @@ struct TailSession: Sendable {
                 return true
             case .frame(let frame):
                 // A message of the room, or a direct one to us (which has no seq to resume from).
-                let spoken: (room: RoomName, text: String, seq: UInt64?, to: String?)? =
-                    switch frame {
-                    case .message(let message): (message.room, message.text, message.seq, nil)
-                    case .direct(let direct): (direct.room, direct.text, nil, direct.to)
-                    default: nil
-                    }
+                let spoken = Said(frame)
                 if let spoken, !self.wanted(spoken.text, to: spoken.to) {
                     // Passed over is handled too: a restart does not read it again.
                     if let seq = spoken.seq {

@@ -128,9 +128,14 @@
     }
     // Replayed history is not news: only live messages count (their seq is past the welcome's).
     if (own || !document.hidden || m.seq <= state.welcomeSeq) return;
+    countUnread();
+    if (named) notify(m);
+  }
+
+  // One more message from someone else while the tab is hidden: "(3) # lobby · chat".
+  function countUnread() {
     unread += 1;
     document.title = "(" + unread + ") " + title;
-    if (named) notify(m);
   }
 
   // A direct message (to us, or ours to someone): marked, never part of the room's seqs.
@@ -139,8 +144,7 @@
     line("direct" + (own ? " own" : ""), [["time", time(d.ts)], ["name", d.from + " → " + d.to], ["text", d.text]]);
     stoppedTyping(d.uid);
     if (own || !document.hidden) return;
-    unread += 1;
-    document.title = "(" + unread + ") " + title;
+    countUnread();
     notify({ from: d.from + " (direct)", text: d.text });
   }
 
