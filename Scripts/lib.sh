@@ -29,3 +29,18 @@ ensure_swift() {
     echo "Scripts: swift is not on PATH; install Swift 6 from https://swift.org/install first" >&2
     exit 1
 }
+
+# The PREFIX of `Scripts/NAME [--prefix DIR]` (default /usr/local), absolute; a usage error exits 64.
+prefix_option() {
+    local name=$1 prefix=/usr/local
+    shift
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --prefix) [ $# -ge 2 ] || { echo "Scripts/$name: --prefix needs a directory" >&2; exit 64; }; prefix=$2; shift 2 ;;
+            --prefix=*) prefix=${1#--prefix=}; shift ;;
+            *) echo "usage: Scripts/$name [--prefix DIR]" >&2; exit 64 ;;
+        esac
+    done
+    case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
+    echo "$prefix"
+}

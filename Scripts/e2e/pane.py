@@ -6,6 +6,7 @@ Not a test itself (run.sh runs test_* only); the tests import it from their own 
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 TIMEOUT = 10
@@ -16,6 +17,15 @@ SOCKET = f"chat-e2e-{os.getpid()}"
 
 def tmux(*args):
     return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True).stdout
+
+
+def open_pane(prefix, columns=100, rows=30):
+    """Starts the session's pane `t` (kept after its program exits) and returns a home directory of the
+    test's own and the `env …` prefix it runs `chat` with there: a UTF-8 locale, no colours, that home."""
+    home = tempfile.mkdtemp(prefix=prefix)
+    tmux("new-session", "-d", "-s", "t", "-x", str(columns), "-y", str(rows))
+    tmux("set-option", "-t", "t", "remain-on-exit", "on")
+    return home, f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
 
 
 def screen():

@@ -8,18 +8,14 @@ Usage: test_07_….py PATH/TO/chat
 """
 
 import os
-import tempfile
 
-from pane import CHAT, TIMEOUT, check, kill_server, run, start_server, tmux, type_line, wait_for
+from pane import CHAT, TIMEOUT, check, kill_server, open_pane, run, start_server, tmux, type_line, wait_for
 from pane import rows as lines
 
 
 def main():
     server, url = start_server()
-    home = tempfile.mkdtemp(prefix="chat-mentions-")
-    env = f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
-    tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30")
-    tmux("set-option", "-t", "t", "remain-on-exit", "on")
+    home, env = open_pane("chat-mentions-")
 
     def join(raw, *options):
         """Runs alice's join in the pane under script(1), which copies everything it writes to `raw`."""

@@ -7,11 +7,10 @@ another room (the prompt says so, what is typed goes there, the old room's messa
 
 import json
 import subprocess
-import tempfile
 
 from websockets.sync.client import connect as websocket
 
-from pane import CHAT, TIMEOUT, check, kill_server, run, start_server, tmux, type_line, wait_for
+from pane import CHAT, TIMEOUT, check, kill_server, open_pane, run, start_server, tmux, type_line, wait_for
 from pane import rows as lines
 
 
@@ -25,10 +24,7 @@ def in_room(url, name):
 def main():
     server, url = start_server()
     ops = url + "/ops"
-    home = tempfile.mkdtemp(prefix="chat-rooms-")
-    env = f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
-    tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30")
-    tmux("set-option", "-t", "t", "remain-on-exit", "on")
+    _, env = open_pane("chat-rooms-")
     try:
         run("send", ops, "--name", "bob", "earlier in ops")
         tmux("respawn-pane", "-k", "-t", "t", f"{env} {CHAT} join {url} --name alice")

@@ -9,12 +9,11 @@ room tells bob. Usage: test_09_….py PATH/TO/chat
 
 import json
 import subprocess
-import tempfile
 import time
 
 from websockets.sync.client import connect as websocket
 
-from pane import CHAT, TIMEOUT, check, kill_server, run, start_server, tmux, type_line, wait_for
+from pane import CHAT, TIMEOUT, check, kill_server, open_pane, run, start_server, tmux, type_line, wait_for
 from pane import rows as lines
 
 
@@ -30,10 +29,7 @@ def next_of(peer, kind):
 
 def main():
     server, url = start_server()
-    home = tempfile.mkdtemp(prefix="chat-direct-")
-    env = f"env LANG=C.UTF-8 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 TERM=xterm-256color"
-    tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30")
-    tmux("set-option", "-t", "t", "remain-on-exit", "on")
+    _, env = open_pane("chat-direct-")
     try:
         tmux("respawn-pane", "-k", "-t", "t", f"{env} {CHAT} join {url} --name alice")
         wait_for(lambda: lines() and lines()[-1] == "● lobby alice>", "the prompt")
