@@ -1,3 +1,5 @@
+import ChatProtocol
+
 /// Why a client could not connect, or lost its connection; each reads as one line a user can act on.
 public struct ChatClientError: Error, Hashable, CustomStringConvertible {
     /// Broad kinds, so callers (the CLI's exit codes) can tell them apart.
@@ -29,9 +31,14 @@ public struct ChatClientError: Error, Hashable, CustomStringConvertible {
 
     public var description: String { self.message }
 
-    /// The URL cannot be used.
+    /// The URL cannot be used. The message quotes it, escaped: a control character in a command line
+    /// argument must not reach the terminal, nor a newline split the one line of the error.
     public static func invalidURL(_ url: String, _ reason: String) -> ChatClientError {
-        ChatClientError(kind: .usage, code: nil, message: "invalid URL '\(url)': \(reason)")
+        ChatClientError(
+            kind: .usage,
+            code: nil,
+            message: TerminalSanitizer.sanitize("invalid URL '\(url)': \(reason)")
+        )
     }
 
     /// An option cannot be used (a token file that cannot be read).

@@ -46,6 +46,9 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { throw .invalidURL(text, "no host") }
+        if let problem = Self.hostProblem(host, bracketed: authority.hasPrefix("[")) {
+            throw .invalidURL(text, problem)
+        }
         var port = secure ? 443 : 80
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else {
@@ -103,6 +106,30 @@ public struct ChatURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(self.secure ? "wss" : "ws")://\(self.authority)\(self.path)" }
+
+    /// Why `host` cannot be a host name or address, or nil: a name has no white space, control character or
+    /// URL delimiter, and a colon only inside the brackets of an IPv6 address (which has hex digits, colons
+    /// and dots, and perhaps a `%zone`) — so that the URL prints back as it was read.
+    private static func hostProblem(_ host: Substring, bracketed: Bool) -> String? {
+        if bracketed {
+            let (address, zone) =
+                host.firstIndex(of: "%").map { (host[..<$0], host[host.index(after: $0)...]) }
+                ?? (host, nil)
+            guard address.contains(":"), address.allSatisfy({ $0 == ":" || $0 == "." || $0.isHexDigit }),
+                zone.map({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) ?? true
+            else { return "'[\(host)]' is not an IPv6 address" }
+            return nil
+        }
+        if host.contains(":") { return "an IPv6 address goes in brackets: ws://[::1]:8000/ws" }
+        let delimiters: Set<Character> = ["[", "]", "<", ">", "\"", "{", "}", "|", "\\", "^", "`", "%"]
+        guard
+            !host.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.properties.generalCategory == .control
+                    || $0.properties.generalCategory == .format
+            }), !host.contains(where: delimiters.contains)
+        else { return "'\(host)' is not a host name" }
+        return nil
+    }
 
     private static func split(_ text: Substring) -> (Substring, Substring) {
         guard let mark = text.firstIndex(of: "?") else { return (text, "") }

@@ -24,6 +24,8 @@ struct ChatURLTests {
     @Test(arguments: [
         "http://h/ws", "https://h/ws", "h:8000/ws", "ws://", "ws://h:0/ws", "ws://h:70000/ws", "ws://h:x/ws",
         "ws://h/other", "ws://h/ws/bad%room", "ws://u@h/ws", "ws://[::1/ws",
+        // Found by FuzzChatURL: a host that would not print back as it was read.
+        "ws://a:b:80/ws", "ws://\u{1b}::1]:9000/ws", "ws://[zz]/ws", "ws://[::1%]/ws", "ws://h h/ws", "ws://h\u{0}/ws",
     ])
     func badURLsAreUsageErrors(_ text: String) {
         #expect {
@@ -31,6 +33,20 @@ struct ChatURLTests {
         } throws: { error in
             (error as? ChatClientError)?.kind == .usage
         }
+    }
+
+    @Test func anInvalidURLIsQuotedEscapedOnOneLine() {
+        #expect {
+            try ChatURL(parsing: "ws://evil\u{1b}[2J\nhost/ws")
+        } throws: { error in
+            "\(error)" == #"invalid URL 'ws://evil\x1b[2J\nhost/ws': 'evil\x1b[2J\nhost' is not a host name"#
+        }
+    }
+
+    @Test func anIPv6AddressMayHaveAZone() throws {
+        let url = try ChatURL(parsing: "ws://[fe80::1%25eth0]:8000/ws")
+        #expect(url.host == "fe80::1%25eth0")
+        #expect(try ChatURL(parsing: url.description) == url)
     }
 
     @Test func theRoomCanBeReplaced() throws {
