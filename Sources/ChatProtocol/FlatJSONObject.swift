@@ -13,11 +13,13 @@ struct FlatJSONObject {
         case null
     }
 
-    /// The members in order; a repeated key keeps its last value (`value(for:)` searches from the end).
+    /// The members in order, each key once: an object that repeats a key gives nil, so `JSONDecoder`
+    /// alone decides what it means (it keeps the first; the fast path once kept the last, and the two
+    /// disagreed — found by FuzzClientFrame).
     private(set) var members: [(key: String, value: Value)] = []
 
     func value(for key: String) -> Value? {
-        self.members.last(where: { $0.key == key })?.value
+        self.members.first(where: { $0.key == key })?.value
     }
 
     func string(_ key: String) -> String? {
@@ -52,6 +54,7 @@ struct FlatJSONObject {
                     guard let key = self.string(), self.take(UInt8(ascii: ":")), let value = self.value() else {
                         return nil
                     }
+                    guard !object.members.contains(where: { $0.key == key }) else { return nil }
                     object.members.append((key, value))
                 } while self.take(UInt8(ascii: ","))
                 guard self.take(UInt8(ascii: "}")) else { return nil }

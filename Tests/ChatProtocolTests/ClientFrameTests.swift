@@ -41,6 +41,12 @@ struct ClientFrameTests {
         #expect(throws: ServerError(code: "bad_request", message: message)) { try ClientFrame.decode(text) }
     }
 
+    /// Found by FuzzClientFrame: the fast path kept a repeated key's last value, JSONDecoder its first.
+    @Test func aRepeatedKeyMeansWhatJSONDecoderSays() throws {
+        let json = #"{"type":"message","id":"d-1","to":"age","id":"d-1","to":"bobob","text":"psst"}"#
+        #expect(try ClientFrame.decode(json) == .direct(id: "d-1", to: "age", text: "psst"))
+    }
+
     @Test func aRejectionNamesTheIdOfTheMessageItIsAbout() {
         #expect(throws: ServerError(code: "bad_request", message: "'text' is empty", id: "c-7")) {
             try ClientFrame.decode(#"{"type":"message","id":"c-7","text":""}"#)
