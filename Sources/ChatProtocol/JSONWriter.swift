@@ -84,14 +84,20 @@ struct JSONWriter {
         self.needsComma = true
     }
 
-    /// A number with at most three decimals (`0.5`, `1000`): rates and seconds.
+    /// A number, exactly as it is (`0.5`, `1000`): rates and seconds.
     mutating func field(_ key: String, _ value: Double) {
         self.key(key)
-        let millis = (value * 1000).rounded()
-        if millis.truncatingRemainder(dividingBy: 1000) == 0 {
-            self.buffer.writeString(String(Int64(millis / 1000)))
+        if !value.isFinite {
+            // JSON has no NaN or infinity; no frame carries one (JSONDecoder reads none).
+            self.buffer.writeString("null")
+        } else if value == value.rounded(), abs(value) < 0x1p53 {
+            // A whole number without ".0" (`"retryAfter":1`), exactly, within Double's integers.
+            self.buffer.writeString(String(Int64(value)))
         } else {
-            self.buffer.writeString(String(millis / 1000))
+            // Swift's shortest form that reads back as this Double ("0.25", "1.1844674407370955e+20").
+            // It used to be rounded to milliseconds here, which changed the value (and trapped in
+            // Int64(_:) past 2^63): found by FuzzServerFrame. Whoever makes the value rounds it.
+            self.buffer.writeString(String(value))
         }
         self.needsComma = true
     }

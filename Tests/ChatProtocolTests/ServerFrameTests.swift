@@ -66,6 +66,10 @@ struct ServerFrameTests {
         .typing(PresenceEvent(room: "lobby", user: user, ts: Timestamp(rfc3339: "2026-11-25T14:03:05.123Z")!)),
         .error(ServerError(code: "too_large", message: "message is 70000 bytes; the limit is 65536", id: "c-9")),
         .error(ServerError(code: "bad_request", message: "malformed JSON")),
+        .error(ServerError(code: "rate_limited", message: "slow down", id: "c-1", retryAfter: 0.25)),
+        .error(ServerError(code: "rate_limited", message: "slow down", retryAfter: 0.0001)),
+        // Found by FuzzServerFrame: rounded to milliseconds, it came back another number.
+        .error(ServerError(code: "rate_limited", message: "slow down", retryAfter: 1.184_467_440_737_095_5e20)),
     ]
 
     @Test(arguments: Self.frames)
@@ -95,6 +99,11 @@ struct ServerFrameTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["type", "room", "id", "from", "uid", "to", "toUid", "text", "ts"])
         #expect(String(buffer: ServerFrame.ack(Ack(id: "d-1", seq: nil)).encode()) == #"{"type":"ack","id":"d-1"}"#)
+    }
+
+    @Test func aWholeNumberOfSecondsHasNoFraction() {
+        let frame = ServerFrame.error(ServerError(code: "rate_limited", message: "m", retryAfter: 1))
+        #expect(String(buffer: frame.encode()).contains(#""retryAfter":1}"#))
     }
 
     @Test func controlCharactersAreEscapedAsJSONRequires() {
