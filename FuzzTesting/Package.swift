@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "FuzzSupport"),
         fuzzTarget("FuzzClientFrame", [.product(name: "ChatProtocol", package: "chat")]),
         fuzzTarget("FuzzServerFrame", [.product(name: "ChatProtocol", package: "chat")]),
+        fuzzTarget("FuzzFlatJSON", [.product(name: "ChatProtocol", package: "chat")]),
         fuzzTarget("FuzzTerminalSanitizer", [.product(name: "ChatProtocol", package: "chat")]),
         fuzzTarget(
             "FuzzChatURL",

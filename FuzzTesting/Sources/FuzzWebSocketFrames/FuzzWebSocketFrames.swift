@@ -8,8 +8,9 @@ import NIOWebSocket
 /// Any bytes a client could send after the upgrade, in any chunking, through the server's own frame
 /// handlers in the server's order: NIO's decoder and protocol error handler, `WebSocketFrameValidator`,
 /// NIO's aggregator. Nothing crashes; every frame the validator passes is masked, has no reserved bit, and
-/// comes in a valid order of fragments, a control frame whole and at most 125 bytes; and what reaches the
-/// connection handler is whole messages (text, binary or control) of at most `maxFrameBytes`.
+/// comes in a valid order of fragments, a control frame whole and at most 125 bytes, none after the
+/// connection was closed; and what reaches the connection handler is whole messages (text, binary or
+/// control) of at most `maxFrameBytes`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let channel = EmbeddedChannel()
@@ -61,6 +62,7 @@ private final class ValidatedFrames: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
+        Fuzz.require(context.channel.isActive, "a frame got through after the connection was closed: \(frame)")
         Fuzz.require(frame.maskKey != nil, "an unmasked frame got through: \(frame)")
         Fuzz.require(!frame.rsv1 && !frame.rsv2 && !frame.rsv3, "reserved bits got through: \(frame)")
         switch frame.opcode {
