@@ -35,7 +35,9 @@ public enum TerminalSanitizer {
         switch scalar.value {
         case 0x09: false  // a tab only moves the cursor right
         case 0x00...0x1F, 0x5C, 0x7F...0x9F: true  // C0, backslash, DEL, C1 (incl. the one-byte CSI 0x9B)
-        case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF, 0xFFF9...0xFFFB: true
+        // Invisible and bidi format controls; U+061C (the Arabic letter mark, a bidi mark) found by
+        // FuzzTerminalSanitizer.
+        case 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF, 0xFFF9...0xFFFB: true
         default: false
         }
     }

@@ -15,6 +15,7 @@ struct TerminalSanitizerTests {
         ("evil\u{202e}txt.exe", "evil\\u202etxt.exe"),
         ("iso\u{2066}late\u{2069}", "iso\\u2066late\\u2069"),
         ("zero\u{200b}width", "zero\\u200bwidth"),
+        ("arabic\u{61c}mark", "arabic\\u061cmark"),
     ])
     func controlsAreShownEscaped(_ input: String, _ expected: String) {
         #expect(TerminalSanitizer.sanitize(input) == expected)
