@@ -32,8 +32,16 @@ struct SlowReaderTests {
                     received += 1
                     if !message.text.hasPrefix("\(received) ") { inOrder = false }
                     // A reader with better things to do now and then — a busy browser tab, a paused pipe:
-                    // its socket fills for a moment, well under the second a stuck client is given.
-                    if received % 250 == 0 { try await Task.sleep(for: .milliseconds(200)) }
+                    // its socket fills for a moment, well under the grace a stuck client is given. The first
+                    // time it waits until its room has stopped for it, so that a publisher slowed by a busy
+                    // machine cannot leave the room nothing to wait for.
+                    if received == 250 {
+                        _ = try await ServerMetricsSample.wait(port: server.port, timeout: .seconds(3)) {
+                            $0["chat_publishers_paused_total"] >= 1
+                        }
+                    } else if received % 250 == 0 {
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
                 }
                 #expect(received == total)
                 #expect(inOrder)
