@@ -16,8 +16,8 @@ private let maxLines = 8
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let chunks = Chunks(Fuzz.bytes(start, count))
-    let whole = verdict(of: chunks.bytes, in: [chunks.bytes])
-    Fuzz.require(verdict(of: chunks.bytes, in: Array(chunks)) == whole, "the verdict depends on the chunking")
+    let whole = verdict(of: [chunks.bytes])
+    Fuzz.require(verdict(of: Array(chunks)) == whole, "the verdict depends on the chunking")
     if case .complete(let end) = whole { checkHead(chunks.bytes[..<end]) }
 
     let channel = EmbeddedChannel()
@@ -58,7 +58,7 @@ private enum Outcome: Equatable {
     case tooLarge
 }
 
-private func verdict(of bytes: UnsafeRawBufferPointer, in chunks: [UnsafeRawBufferPointer]) -> Outcome {
+private func verdict(of chunks: [UnsafeRawBufferPointer]) -> Outcome {
     var scanner = RequestHeadScanner(maxBytes: maxBytes, maxLines: maxLines)
     var offset = 0
     for chunk in chunks {
