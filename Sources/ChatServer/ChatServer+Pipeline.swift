@@ -27,10 +27,11 @@ extension ChatServer {
         settings: ConnectionSettings,
         logger: Logger,
         metrics: ServerMetrics,
-        cluster: ClusterNode?
+        hub: RoomHub
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
-        let admission = cluster.map { _ in NIOLoopBound(ClusterAdmission(), eventLoop: channel.eventLoop) }
+        let log = hub.log
+        let admission = log.admitsBeforeUpgrade ? NIOLoopBound(Admission(), eventLoop: channel.eventLoop) : nil
         // What `shouldUpgrade` made of the request, for the pipeline it builds — or, refused, for the
         // HTTP answer. A request that asked for no upgrade gets its route when it is answered.
         let decided = NIOLoopBoundBox<(route: Route, decision: UpgradeDecision)?>(nil, eventLoop: channel.eventLoop)
@@ -46,15 +47,15 @@ extension ChatServer {
                     head,
                     route: route,
                     configuration: configuration,
-                    clusterHealthy: cluster?.isHealthy ?? true
+                    healthy: log.unhealthiness == nil
                 )
                 decided.value = (route, decision)
                 switch decision {
                 case .refuse:
                     return channel.eventLoop.makeSucceededFuture(nil)
                 case .chat(let request):
-                    if let cluster, let admission {
-                        return ClusterAdmission.start(admission, request: request, cluster: cluster, channel: channel)
+                    if let admission {
+                        return Admission.start(admission, request: request, hub: hub, channel: channel)
                     }
                     return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                 case .echo:
@@ -116,7 +117,7 @@ extension ChatServer {
                         asyncChannel,
                         recorder.value.head,
                         decided.value?.route,
-                        admission?.value.failed ?? false
+                        admission?.value.refusal
                     )
                 }
             }

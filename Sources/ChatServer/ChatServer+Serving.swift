@@ -12,7 +12,7 @@ extension ChatServer {
         _ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
         head recordedHead: HTTPRequestHead?,
         route: Route?,
-        admissionFailed: Bool
+        refusal: String?
     ) async throws {
         try await channel.executeThenClose { inbound, outbound in
             // A refused upgrade arrives without its head (see RequestHeadRecorder); others bring it inline.
@@ -31,31 +31,17 @@ extension ChatServer {
             // Read only for a request the token rule lets through: nobody else makes the database work.
             let policy = self.configuration.accessPolicy
             let allowed = policy.check(head, queryToken: ConnectRequest.queryToken(head.uri)) == nil
-            let rooms = route == .plain(.rooms) && allowed ? await self.roomList() : nil
+            let rooms = route == .plain(.rooms) && allowed ? await self.hub.log.roomList(self.hub) : nil
             let answer = HTTPResponder.response(
                 for: head,
                 route: route,
                 policy: policy,
-                unhealthy: admissionFailed ? ClusterNode.unreachable : self.cluster?.unhealthiness,
+                unhealthy: refusal ?? self.hub.log.unhealthiness,
                 metrics: metrics,
                 rooms: rooms
             )
             // Every response says `Connection: close`, so there is one request per connection.
             try await HTTPResponder.write(answer, headOnly: head.method == .HEAD, to: outbound)
-        }
-    }
-
-    /// `/rooms`: this server's rooms, or a cluster's from its database; nil when that cannot be read.
-    private func roomList() async -> RoomList? {
-        guard let cluster = self.cluster else { return self.hub.roomList }
-        do {
-            return try await withDeadline(ClusterNode.callLimit) { try await cluster.store.roomList() }
-        } catch {
-            self.logger.error(
-                "cannot read the room list from the store",
-                metadata: ["chat.store": "\(cluster.store.location)", "chat.error": "\(ClusterStore.describe(error))"]
-            )
-            return nil
         }
     }
 
@@ -71,68 +57,40 @@ extension ChatServer {
     }
 
     /// For a resume (`since`) or a `sinceTime` older than the room's history: what the store still has,
-    /// within `maxReadBackBytes`. Nothing without a store or when the history suffices; nothing, too, when
-    /// reading fails (the client is then told it was not recovered, as without a store).
+    /// within `maxReadBackBytes`. Nothing when the log keeps no more than the history, or when the history
+    /// suffices; nothing, too, when reading fails (the client is then told it was not recovered, as
+    /// without a store).
     private func readBack(
         for request: ConnectRequest
     ) async -> (
         earlier: [Room.StoredMessage], stored: Room.StoredSince?
     ) {
-        guard let missing = self.hub.missing(for: request), self.cluster != nil || self.store != nil else {
-            return ([], nil)
-        }
+        let log = self.hub.log
+        guard log.readsBack, let missing = self.hub.missing(for: request) else { return ([], nil) }
         let room = request.room
         let maxBytes = self.configuration.maxReadBackBytes
         do {
             switch missing {
             case .seqs(let seqs):
-                return (try await self.storedMessages(room: room, seqs: seqs, maxBytes: maxBytes), nil)
+                return (try await log.messages(room: room, seqs: seqs, maxBytes: maxBytes), nil)
             case .time(let time, let through, let historyStart):
-                guard let first = try await self.storedFirstSeq(room: room, atOrAfter: time) else {
+                guard let first = try await log.firstSeq(room: room, atOrAfter: time) else {
                     return ([], Room.StoredSince(firstSeq: nil, messages: []))
                 }
                 // From the history's start on, the room has the messages itself.
                 let messages =
                     first < historyStart
-                    ? try await self.storedMessages(room: room, seqs: first...max(first, through), maxBytes: maxBytes)
+                    ? try await log.messages(room: room, seqs: first...max(first, through), maxBytes: maxBytes)
                     : []
                 return ([], Room.StoredSince(firstSeq: first, messages: messages))
             }
         } catch {
-            let (name, reason) =
-                if let cluster = self.cluster {
-                    ("\(cluster.store.location)", ClusterStore.describe(error))
-                } else {
-                    (self.store?.path ?? "", MessageStore.describe(error))
-                }
             self.logger.error(
                 "cannot read history back from the store",
-                metadata: ["chat.store": "\(name)", "chat.error": "\(reason)"]
+                metadata: ["chat.store": "\(log.location)", "chat.error": "\(log.describe(error))"]
             )
             return ([], nil)
         }
-    }
-
-    private func storedMessages(
-        room: RoomName,
-        seqs: ClosedRange<UInt64>,
-        maxBytes: Int
-    ) async throws -> [Room.StoredMessage] {
-        if let cluster = self.cluster {
-            return try await withDeadline(ClusterNode.callLimit) {
-                try await cluster.store.messages(room: room, seqs: seqs, maxBytes: maxBytes)
-            }
-        }
-        return try await self.store?.messages(room: room, seqs: seqs, maxBytes: maxBytes) ?? []
-    }
-
-    private func storedFirstSeq(room: RoomName, atOrAfter time: Timestamp) async throws -> UInt64? {
-        if let cluster = self.cluster {
-            return try await withDeadline(ClusterNode.callLimit) {
-                try await cluster.store.firstSeq(room: room, atOrAfter: time)
-            }
-        }
-        return try await self.store?.firstSeq(room: room, atOrAfter: time)
     }
 
     /// `--echo-path`: every message comes back verbatim — text as text (if it is UTF-8, else 1007),
@@ -159,10 +117,10 @@ extension ChatServer {
         _ channel: any Channel,
         connection: ServerConnection,
         request: ConnectRequest,
-        claimed: (user: ChatUser, box: RoomHub.RoomBox)?
+        claimed: Claim?
     ) async {
         self.hub.metrics.connectionsTotal.increment()
-        if self.cluster != nil, claimed == nil {
+        if self.hub.log.admitsBeforeUpgrade, claimed == nil {
             // Admission decides before the upgrade; an upgrade without a member is a bug, not a client's.
             connection.requestClose(.unexpectedServerError, reason: "not admitted")
             return
@@ -171,7 +129,7 @@ extension ChatServer {
         // request meanwhile (a burst delivered between the two), read again — a few times, then join with
         // what there is (the client is told what it missed).
         var attempt = 0
-        var joined: (user: ChatUser, box: RoomHub.RoomBox)?
+        var joined: Claim?
         while joined == nil {
             let readBack = await self.readBack(for: request)
             attempt += 1
@@ -200,18 +158,16 @@ extension ChatServer {
             box: box,
             userID: user.id,
             connection: connection,
-            configuration: self.configuration,
-            cluster: self.cluster
+            configuration: self.configuration
         )
         let hub = self.hub
-        let cluster = self.cluster
         connection.attach(
             ServerConnection.Application(
                 onText: session.received,
                 onBinary: nil,
                 onClosed: { code in
                     hub.leave(box, userID: user.id)
-                    cluster?.release(uid: user.id)
+                    hub.log.release(uid: user.id)
                     let code = code.map { "\(UInt16(webSocketErrorCode: $0))" } ?? "1006"
                     logger.info(
                         "connection closed",

@@ -15,22 +15,19 @@ public import ServiceLifecycle
 /// (going away) and waits a bounded time for them.
 public final class ChatServer: Service {
     enum Upgraded {
-        /// In a cluster, with the member the database admitted before the upgrade (`ClusterAdmission`).
-        case websocket(any Channel, ServerConnection, ConnectRequest, (user: ChatUser, box: RoomHub.RoomBox)?)
+        /// With the member the log admitted before the upgrade, when it does (`Admission`).
+        case websocket(any Channel, ServerConnection, ConnectRequest, Claim?)
         case echo(ServerConnection)
-        /// With the route a refused upgrade was given, and whether a cluster node refused it for want of
-        /// its database (503).
-        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?, Route?, Bool)
+        /// With the route a refused upgrade was given, and why the log could not admit it (503), if so.
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, HTTPRequestHead?, Route?, String?)
     }
 
     let configuration: ServerConfiguration
     let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
+    /// Every room, and the log that gives their messages seqs (`hub.log`).
     let hub: RoomHub
-    let store: MessageStore?
-    /// Set when this server is one node of a cluster (`--store postgres://…`).
-    let cluster: ClusterNode?
     let channels = ChannelRegistry()
     let queues = DeliveryQueues()
     let budget: BacklogBudget
@@ -40,24 +37,21 @@ public final class ChatServer: Service {
     /// - Parameters:
     ///   - configuration: Where to listen and the limits to enforce.
     ///   - logger: Where connection events go (at `info` and below).
-    ///   - store: Where history is kept durably; nil keeps it in memory. The caller opens and closes it;
-    ///     the server loads it when it starts and has written everything to it when `run()` returns.
-    ///   - cluster: The database of the cluster this server is a node of (instead of `store`): rooms,
-    ///     seqs, history and members are shared with every other node on it. The caller runs `cluster.pool`
-    ///     as a service before this one (see `ClusterStore.pool`).
+    ///   - store: Where messages are kept: in memory, a SQLite file, or the database of a cluster this
+    ///     server is a node of. The caller opens and closes it (and runs what `ServerStore.services` lists
+    ///     before this service); the server loads it when it starts and has written everything to it when
+    ///     `run()` returns.
     ///   - eventLoopGroup: The NIO event loops to run on.
     ///   - onListening: Called once with the bound address, before the first connection is accepted.
     public init(
         configuration: ServerConfiguration,
         logger: Logger,
-        store: MessageStore? = nil,
-        cluster: ClusterStore? = nil,
+        store: ServerStore = .memory,
         eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
-        self.store = store
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
         self.settings = ConnectionSettings(configuration)
@@ -65,48 +59,19 @@ public final class ChatServer: Service {
             limit: configuration.maxTotalBacklog,
             progressGrace: TimeAmount(configuration.slowReaderGrace)
         )
-        if let cluster {
-            self.hub = RoomHub(
-                configuration: configuration,
-                epoch: cluster.epoch,
-                posts: StoreWriter(backlogLimit: configuration.storeBacklog)
-            )
-            self.cluster = ClusterNode(store: cluster, hub: self.hub, logger: logger)
-        } else if let store {
-            self.hub = RoomHub(
-                configuration: configuration,
-                epoch: store.epoch,
-                writer: StoreWriter(backlogLimit: configuration.storeBacklog)
-            )
-            self.cluster = nil
-        } else {
-            self.hub = RoomHub(configuration: configuration)
-            self.cluster = nil
-        }
+        self.hub = RoomHub(configuration: configuration, log: store.log(configuration: configuration, logger: logger))
     }
 
     /// Serves until graceful shutdown (or cancellation).
     public func run() async throws {
-        if let store = self.store {
-            let rooms = try await store.load(
-                newest: max(self.configuration.historySize, self.configuration.dedupWindow)
-            )
-            self.hub.restore(rooms)
-            self.logger.info(
-                "store loaded",
-                metadata: [
-                    "chat.store": "\(store.path)", "chat.rooms": "\(rooms.count)",
-                    "chat.messages": "\(rooms.reduce(0) { $0 + $1.lastSeq })",
-                ]
-            )
-        }
+        let log = self.hub.log
         try await withThrowingDiscardingTaskGroup { group in
-            if let cluster = self.cluster {
-                group.addTask { await cluster.run() }
-                // Clients are admitted once the node hears the cluster, so its first welcome is complete
-                // (a stop asked for meanwhile is not kept waiting for a database that does not answer).
-                await cancelWhenGracefulShutdown { await cluster.listening() }
-            }
+            // The log's loop writes (and in a cluster listens) for as long as the server serves, and a
+            // moment longer: until what the last clients posted is written.
+            group.addTask { await log.run(self.hub) }
+            // The rooms the log kept are back, or the cluster is heard, before the first client comes (a
+            // stop asked for meanwhile is not kept waiting for a database that does not answer).
+            try await cancelWhenGracefulShutdown { try await log.ready(self.hub) }
             let serverChannel = try await self.bind()
             guard let address = serverChannel.channel.localAddress else {
                 throw ChatServerError.bindFailed(
@@ -118,16 +83,6 @@ public final class ChatServer: Service {
             self.logger.info("listening", metadata: ["chat.address": "\(address)", "chat.epoch": "\(self.hub.epoch)"])
             self.onListening(address)
 
-            if let store = self.store, let writer = self.hub.writer {
-                group.addTask {
-                    await writer.run(
-                        store: store.path,
-                        logger: self.logger,
-                        describe: MessageStore.describe,
-                        write: store.append
-                    ) { batch, _ in self.hub.confirm(batch) }
-                }
-            }
             group.addTask {
                 // Cancellation (rather than graceful shutdown) also ends up here, and cleans up the same way.
                 try? await gracefulShutdown()
@@ -136,8 +91,7 @@ public final class ChatServer: Service {
                 self.hub.closeAll(.goingAway, reason: "server shutting down")
                 await self.channels.waitUntilEmpty(timeout: self.configuration.shutdownTimeout)
                 // Whatever is still queued is written before `run()` returns.
-                self.hub.writer?.finish()
-                self.hub.posts?.finish()
+                log.finish()
             }
             try await serverChannel.executeThenClose { inbound in
                 for try await upgrade in inbound {
@@ -156,7 +110,7 @@ public final class ChatServer: Service {
         let settings = self.settings
         let logger = self.logger
         let metrics = self.hub.metrics
-        let cluster = self.cluster
+        let hub = self.hub
         do {
             return try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -195,7 +149,7 @@ public final class ChatServer: Service {
                             settings: settings,
                             logger: logger,
                             metrics: metrics,
-                            cluster: cluster
+                            hub: hub
                         )
                     }
                 }
@@ -216,8 +170,8 @@ public final class ChatServer: Service {
                 await self.serveWebSocket(channel, connection: connection, request: request, claimed: claimed)
             case .echo(let connection):
                 self.serveEcho(connection)
-            case .http(let channel, let head, let route, let admissionFailed):
-                try await self.serveHTTP(channel, head: head, route: route, admissionFailed: admissionFailed)
+            case .http(let channel, let head, let route, let refusal):
+                try await self.serveHTTP(channel, head: head, route: route, refusal: refusal)
             }
         } catch {
             self.logger.debug("connection failed", metadata: ["chat.error": "\(error)"])

@@ -43,7 +43,7 @@ public struct TestServerError: Error, CustomStringConvertible {
 public func withChatServer<T: Sendable>(
     _ configuration: ServerConfiguration = ServerConfiguration(),
     logger: Logger = Logger(label: "chat.test", factory: { _ in SwiftLogNoOpLogHandler() }),
-    store: MessageStore? = nil,
+    store: ServerStore = .memory,
     timeout: Duration = .seconds(20),
     _ body: @escaping @Sendable (TestServer) async throws -> T
 ) async throws -> T {
@@ -63,7 +63,8 @@ public func withChatServer<T: Sendable>(
         addressContinuation.yield(address)
         addressContinuation.finish()
     }
-    let group = ServiceGroup(services: [server], logger: logger)
+    // As `chat serve` runs them: the store's services (a cluster's pool) first, so they outlive the server.
+    let group = ServiceGroup(services: store.services + [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {
             defer { addressContinuation.finish() }

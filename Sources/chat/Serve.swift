@@ -156,18 +156,21 @@ struct Serve: AsyncParsableCommand {
         let logger = bootstrapLogging(level: self.logLevel, label: "chat.serve", format: self.logFormat)
         try await withExitStatus {
             let configuration = try self.serverConfiguration()
-            let (store, cluster) = try await self.openStore(logger: logger)
-            let server = ChatServer(configuration: configuration, logger: logger, store: store, cluster: cluster) {
-                address in self.announce(address, tls: configuration.tls != nil, logger: logger)
+            let store = try await self.openStore(logger: logger)
+            let server = ChatServer(configuration: configuration, logger: logger, store: store) { address in
+                self.announce(address, tls: configuration.tls != nil, logger: logger)
             }
-            // The cluster's pool first: a group stops its services last to first, so it outlives the server.
-            let services: [any Service] = (cluster.map { [$0.pool] } ?? []) + [server]
-            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // The store's services first: a group stops its services last to first, so they outlive the server.
+            let group = ServiceGroup(
+                services: store.services + [server],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
             do {
                 try await group.run()
-                await store?.close()
+                await store.close()
             } catch {
-                await store?.close()
+                await store.close()
                 throw error
             }
         }
@@ -205,18 +208,18 @@ struct Serve: AsyncParsableCommand {
 
     /// `--store` (or `$CHAT_STORE`): a SQLite file, or the PostgreSQL database of a cluster; neither
     /// keeps everything in memory.
-    private func openStore(logger: Logger) async throws -> (MessageStore?, ClusterStore?) {
+    private func openStore(logger: Logger) async throws -> ServerStore {
         let environment = ProcessInfo.processInfo.environment["CHAT_STORE"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let path = self.store ?? environment else { return (nil, nil) }
+        guard let path = self.store ?? environment else { return .memory }
         guard PostgresLocation.isDatabaseURL(path) else {
-            return (try await MessageStore.open(path: path, logger: logger), nil)
+            return .file(try await MessageStore.open(path: path, logger: logger))
         }
         let cluster = try await ClusterStore.open(
             PostgresLocation.parse(path),
             name: "\(self.host):\(self.port) pid \(ProcessInfo.processInfo.processIdentifier)",
             logger: logger
         )
-        return (nil, cluster)
+        return .cluster(cluster)
     }
 
     /// The one line on stdout, flushed, so `--port 0` works for scripts that read it; and where to point

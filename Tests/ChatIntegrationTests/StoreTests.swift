@@ -12,7 +12,7 @@ struct StoreTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("chat.db").path
             let epoch = try await withStore(at: path) { store in
-                try await withChatServer(logger: testLogger, store: store) { server in
+                try await withChatServer(logger: testLogger, store: .file(store)) { server in
                     try await ChatClient.withSession(server.client("alice"), logger: testLogger) { alice in
                         for index in 1...3 { try await alice.send(.message(id: "m-\(index)", text: "\(index)")) }
                         var events = alice.events.makeAsyncIterator()
@@ -28,7 +28,7 @@ struct StoreTests {
 
             try await withStore(at: path) { reopened in
                 #expect(reopened.epoch == epoch)
-                try await withChatServer(logger: testLogger, store: reopened) { server in
+                try await withChatServer(logger: testLogger, store: .file(reopened)) { server in
                     var configuration = server.client("bob", since: 1)
                     configuration.epoch = epoch
                     try await ChatClient.withSession(configuration, logger: testLogger) { bob in
@@ -58,7 +58,7 @@ struct StoreTests {
     @Test func aResumeOlderThanTheHistoryIsServedFromTheStore() async throws {
         try await withTemporaryDirectory { directory in
             try await withStore(at: directory.appendingPathComponent("chat.db").path) { store in
-                try await withChatServer(ServerConfiguration(historySize: 2), logger: testLogger, store: store) {
+                try await withChatServer(ServerConfiguration(historySize: 2), logger: testLogger, store: .file(store)) {
                     server in
                     _ = try await ChatPublisher.publish(
                         Lines((1...10).map { "m\($0)" }),
@@ -83,7 +83,7 @@ struct StoreTests {
                 // A backlog of one: a message that comes while another is on its way to the disk is refused.
                 // (With a larger one a fast disk — /tmp on tmpfs — kept up with 50 and nothing was refused.)
                 let tiny = ServerConfiguration(rateLimit: 0, storeBacklog: 1)
-                try await withChatServer(tiny, logger: testLogger, store: store) { server in
+                try await withChatServer(tiny, logger: testLogger, store: .file(store)) { server in
                     try await withRawWebSocket(port: server.port, target: "/ws?name=raw") { raw in
                         // All at once: posted in one burst, faster than any disk can confirm the first.
                         try await raw.sendTexts((1...50).map { #"{"type":"message","id":"r-\#($0)","text":"x"}"# })
@@ -99,7 +99,7 @@ struct StoreTests {
                 }
                 // Sending through the refusals: a small backlog, and `send`'s resends keep everything in order.
                 let configuration = ServerConfiguration(rateLimit: 0, storeBacklog: 16)
-                try await withChatServer(configuration, logger: testLogger, store: store) { server in
+                try await withChatServer(configuration, logger: testLogger, store: .file(store)) { server in
                     let texts = (1...200).map { "line \($0)" }
                     let result = try await ChatPublisher.publish(
                         Lines(texts),

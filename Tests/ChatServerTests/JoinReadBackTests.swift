@@ -29,7 +29,7 @@ struct JoinReadBackTests {
     func hub() -> (RoomHub, RoomHub.RoomBox) {
         var configuration = ServerConfiguration()
         configuration.historySize = 3
-        let hub = RoomHub(configuration: configuration, posts: StoreWriter(backlogLimit: 100))
+        let hub = RoomHub(configuration: configuration, log: CommittedElsewhereLog())
         let box = hub.install(
             RoomHub.LoadedRoom(name: "lobby", lastSeq: 5, messages: (3...5).map(self.message), members: [])
         )
@@ -101,4 +101,29 @@ struct JoinReadBackTests {
         let frames = try self.written(channel)
         #expect(frames.first?.contains(#""recovered":false,"firstSeq":5"#) == true, "\(frames)")
     }
+}
+
+/// A log like a cluster's — its rooms take messages committed elsewhere (`deliver`), and it holds more
+/// than their histories — with nothing behind it: what is under test is the hub's join, and the tests hand
+/// it what a read would have found.
+private struct CommittedElsewhereLog: RoomLog {
+    var epoch: String { "test-epoch" }
+    var confirmsPosts: Bool { false }
+    var readsBack: Bool { true }
+    var isBehind: Bool { false }
+    var location: String { "nowhere" }
+
+    func post(_ text: String, id: MessageID?, from user: ChatUser, in room: inout Room) -> LogPost { .pending }
+    func canForget(_ state: RoomHub.RoomBox.State) -> Bool { state.connections.isEmpty }
+    func ready(_ hub: RoomHub) async throws {}
+    func run(_ hub: RoomHub) async {}
+    func finish() {}
+
+    func messages(room: RoomName, seqs: ClosedRange<UInt64>, maxBytes: Int) async throws -> [Room.StoredMessage] {
+        []
+    }
+
+    func firstSeq(room: RoomName, atOrAfter time: Timestamp) async throws -> UInt64? { nil }
+    func roomList(_ hub: RoomHub) async -> RoomList? { nil }
+    func describe(_ error: any Error) -> String { "\(error)" }
 }

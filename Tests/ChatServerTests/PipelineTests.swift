@@ -22,7 +22,7 @@ struct PipelineTests {
                 settings: ConnectionSettings(configuration),
                 logger: Logger(label: "test"),
                 metrics: ServerMetrics(.init(factory: NOOPMetricsHandler.instance)),
-                cluster: nil
+                hub: RoomHub(configuration: configuration)
             )
             try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }

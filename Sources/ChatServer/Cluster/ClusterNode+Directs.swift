@@ -4,26 +4,6 @@ import NIOCore
 
 /// Direct messages and typing notices between members on different nodes.
 extension ClusterNode {
-    /// Carries `direct` to its addressee on another node; the sender gets its ack and the message once it
-    /// is written, `no_such_user` if the addressee left meanwhile, `rate_limited` if it cannot be written.
-    func carry(_ direct: DirectMessage, clientID: MessageID?, from sender: ServerConnection) {
-        self.directs.send(
-            ClusterDirects.Outgoing(
-                direct: direct,
-                frame: ServerFrame.direct(direct).encode(),
-                clientID: clientID,
-                sender: sender
-            )
-        )
-    }
-
-    /// Tells the members of `room` on the other nodes that `user` is typing. Nothing is written: a notice
-    /// lost on the way costs a moment's "is typing", nothing else.
-    func announceTyping(of user: ChatUser, in room: RoomName) {
-        let payload = ClusterNotice.typing(room: room, node: self.store.node, user: user).payload
-        Task { await self.store.notify([payload]) }
-    }
-
     /// Writes what `carry` queued, a batch at a time, in order.
     func writeDirects() async {
         for await _ in self.directs.toWrite {

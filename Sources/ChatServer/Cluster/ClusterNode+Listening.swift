@@ -17,7 +17,7 @@ extension ClusterNode {
                 try await self.listenOnce(recovering: failures > 0)
             } catch {
                 if Task.isCancelled { break }
-                self.state.withLock { $0.listening = false }
+                self.log.state.withLock { $0.listening = false }
                 self.hub.metrics.clusterListenerUp.record(0)
                 if failures == 0 {
                     self.logger.error(
@@ -62,10 +62,10 @@ extension ClusterNode {
                     group.addTask {
                         // Listening now: what was notified before is read from the tables.
                         try await withDeadline(Self.callLimit) { try await self.resync() }
-                        self.state.withLock { $0.listening = true }
+                        self.log.state.withLock { $0.listening = true }
                         self.hub.metrics.clusterListenerUp.record(1)
                         if recovering { self.logger.notice("listening to the cluster again") }
-                        self.listened.finish()
+                        self.log.listened.finish()
                         while true {
                             try await Task.sleep(for: Self.heartbeatInterval)
                             try await withDeadline(Self.heartbeatLimit) {

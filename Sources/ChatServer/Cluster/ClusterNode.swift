@@ -13,7 +13,9 @@ import Synchronization
 /// order, so a lost notification (the listening connection dropped, PostgreSQL restarted) costs time,
 /// never a message: on every (re)connect the node listens first, then catches up from the tables, and it
 /// polls its rooms' last seqs every `pollInterval` as a backstop.
-final class ClusterNode: Sendable {
+///
+/// A view of the log's state with the hub whose rooms it keeps in step: made wherever both are at hand.
+struct ClusterNode: Sendable {
     static let pollInterval = Duration.seconds(1)
     /// How often the node proves it is alive and looks for nodes that are not.
     static let heartbeatInterval = Duration.seconds(1)
@@ -36,54 +38,22 @@ final class ClusterNode: Sendable {
     }
 
     /// Presence changes written one after the other, so a member's rename and leave land in order.
-    private enum PresenceChange: Sendable {
+    enum PresenceChange: Sendable {
         case release(uid: UserID)
         case rename(RoomHub.RoomBox, uid: UserID, previous: String, requested: String)
     }
 
-    let store: ClusterStore
+    let log: ClusterLog
     let hub: RoomHub
-    let logger: Logger
-    let state = Mutex(State())
-    let directs = ClusterDirects()
-    private let catchUps: AsyncStream<RoomName>
-    private let catchUp: AsyncStream<RoomName>.Continuation
-    private let firstListen: AsyncStream<Void>
-    let listened: AsyncStream<Void>.Continuation
-    private let presence: AsyncStream<PresenceChange>
-    private let presenceChange: AsyncStream<PresenceChange>.Continuation
 
-    init(store: ClusterStore, hub: RoomHub, logger: Logger) {
-        self.store = store
-        self.hub = hub
-        self.logger = logger
-        (self.catchUps, self.catchUp) = AsyncStream.makeStream()
-        (self.presence, self.presenceChange) = AsyncStream.makeStream()
-        (self.firstListen, self.listened) = AsyncStream.makeStream()
-    }
-
-    /// Whether a load balancer should send clients here: the node listens to PostgreSQL and can write to it.
-    var isHealthy: Bool {
-        self.state.withLock { $0.listening && !$0.writeFailing }
-    }
-
-    /// Returns once the node listened to the cluster for the first time (or `run()` ended).
-    func listening() async {
-        for await _ in self.firstListen { return }
-    }
-
-    /// Why `/healthz` says 503 and upgrades are refused, or nil while the node is healthy.
-    var unhealthiness: String? {
-        self.isHealthy ? nil : Self.unreachable
-    }
-
-    static let unreachable = "this node cannot reach the cluster's database"
+    var store: ClusterStore { self.log.store }
+    var logger: Logger { self.log.logger }
+    var directs: ClusterDirects { self.log.directs }
 
     /// Runs the writer, the listener and the catch-up until the writer finished (graceful shutdown:
-    /// `hub.posts.finish()`), then leaves the cluster. The pool (`ClusterStore.pool`) runs beside the
+    /// `ClusterLog.finish()`), then leaves the cluster. The pool (`ClusterStore.pool`) runs beside the
     /// server and must outlive it.
     func run() async {
-        guard let posts = self.hub.posts else { preconditionFailure("a cluster hub writes posts") }
         await withDiscardingTaskGroup { group in
             group.addTask { await abandoningOnCancel { await self.listen() } }
             group.addTask { await self.poll() }
@@ -91,7 +61,7 @@ final class ClusterNode: Sendable {
             group.addTask { await self.writePresence() }
             group.addTask { await self.writeDirects() }
             group.addTask { await self.takeDirects() }
-            await posts.run(
+            await self.log.posts.run(
                 store: self.store.location.description,
                 logger: self.logger,
                 describe: ClusterStore.describe,
@@ -105,10 +75,10 @@ final class ClusterNode: Sendable {
             }
             // Every client is gone and what they posted is written: this node's rows go (the other nodes
             // are told its members left), then the pool and the listener stop.
-            self.presenceChange.finish()
+            self.log.presenceChange.finish()
             self.directs.finish()
-            self.catchUp.finish()
-            self.listened.finish()
+            self.log.catchUp.finish()
+            self.log.listened.finish()
             await self.store.deregister()
             group.cancelAll()
         }
@@ -119,10 +89,10 @@ final class ClusterNode: Sendable {
         do {
             let write = try await withDeadline(Self.callLimit) { try await self.store.write(batch) }
             self.hub.metrics.clusterCommitSeconds.recordSeconds((ContinuousClock.now - started).inSeconds)
-            self.state.withLock { $0.writeFailing = false }
+            self.log.state.withLock { $0.writeFailing = false }
             return write
         } catch {
-            self.state.withLock { $0.writeFailing = true }
+            self.log.state.withLock { $0.writeFailing = true }
             throw error
         }
     }
@@ -131,7 +101,7 @@ final class ClusterNode: Sendable {
 
     /// Makes room `request.room` ready here (loading it from the database on first use) and admits the
     /// client under a name unique on every node. The room is held until `hub.join(…, claimed:)`.
-    func admit(_ request: ConnectRequest) async throws -> (user: ChatUser, box: RoomHub.RoomBox) {
+    func admit(_ request: ConnectRequest) async throws -> Claim {
         let box: RoomHub.RoomBox
         if let reserved = self.hub.reserve(request.room) {
             box = reserved
@@ -164,33 +134,8 @@ final class ClusterNode: Sendable {
         }
     }
 
-    /// A client admitted by `admit` that will not join after all (it hung up before its upgrade).
-    func giveBack(_ claimed: (user: ChatUser, box: RoomHub.RoomBox)) {
-        self.hub.cancelJoin(claimed.box)
-        self.release(uid: claimed.user.id)
-    }
-
-    /// A client could not be admitted because the database did not answer: it is told 503.
-    func refused(_ error: any Error) {
-        self.logger.warning(
-            "cannot admit a client without the cluster's database",
-            metadata: ["chat.error": "\(ClusterStore.describe(error))"]
-        )
-    }
-
-    /// Member `uid` left this node: the other nodes are told, in order with its renames.
-    func release(uid: UserID) {
-        self.presenceChange.yield(.release(uid: uid))
-    }
-
-    /// Member `uid` asked for another name: the database makes it unique, then every node renames it.
-    func rename(in box: RoomHub.RoomBox, uid: UserID, to requested: String) {
-        guard let current = box.state.withLock({ $0.room.members.first { $0.id == uid } }) else { return }
-        self.presenceChange.yield(.rename(box, uid: uid, previous: current.name, requested: requested))
-    }
-
     private func writePresence() async {
-        for await change in self.presence {
+        for await change in self.log.presence {
             for attempt in 1...3 {
                 do {
                     switch change {
@@ -222,11 +167,11 @@ final class ClusterNode: Sendable {
 
     /// Room `name` has committed messages up to `seq`: read what this node has not delivered yet.
     func want(_ name: RoomName, through seq: UInt64) {
-        let queue = self.state.withLock { state -> Bool in
+        let queue = self.log.state.withLock { state -> Bool in
             state.wanted[name] = max(state.wanted[name] ?? 0, seq)
             return state.queued.insert(name).inserted
         }
-        if queue { self.catchUp.yield(name) }
+        if queue { self.log.catchUp.yield(name) }
     }
 
     /// A client resuming from a seq this node has not delivered yet — it was on a node that had, and came
@@ -251,16 +196,16 @@ final class ClusterNode: Sendable {
     }
 
     private func deliverCatchUps() async {
-        for await name in self.catchUps {
+        for await name in self.log.catchUps {
             while !Task.isCancelled {
                 guard let delivered = self.hub.deliveredSeq(name) else {
-                    self.state.withLock { state in
+                    self.log.state.withLock { state in
                         state.queued.remove(name)
                         state.wanted[name] = nil
                     }
                     break
                 }
-                let done = self.state.withLock { state -> Bool in
+                let done = self.log.state.withLock { state -> Bool in
                     guard delivered >= state.wanted[name] ?? 0 else { return false }
                     state.queued.remove(name)
                     return true
@@ -269,7 +214,7 @@ final class ClusterNode: Sendable {
                 do {
                     if try await self.readAndDeliver(name, after: delivered) == delivered {
                         // Wanted more than is committed (a seq from a rolled-back write): settle for what is.
-                        self.state.withLock { $0.wanted[name] = delivered }
+                        self.log.state.withLock { $0.wanted[name] = delivered }
                     }
                 } catch {
                     self.logger.warning(

@@ -17,7 +17,7 @@ enum UpgradeDecision: Sendable {
     /// Only a real HTTP/1.1 GET handshake to a valid chat path with valid parameters (or the echo path),
     /// with the token and an allowed origin, upgrades; and a cluster node only while it reaches its
     /// database.
-    init(_ head: HTTPRequestHead, route: Route, configuration: ServerConfiguration, clusterHealthy: Bool) {
+    init(_ head: HTTPRequestHead, route: Route, configuration: ServerConfiguration, healthy: Bool) {
         guard UpgradeRequirements.refusal(for: head) == nil else {
             self = .refuse
             return
@@ -27,7 +27,7 @@ enum UpgradeDecision: Sendable {
             let denied = configuration.accessPolicy.check(head, queryToken: ConnectRequest.queryToken(head.uri))
             self = denied == nil ? .echo : .refuse
         case .chat(.success(let request))
-        where configuration.accessPolicy.check(head, queryToken: request.token) == nil && clusterHealthy:
+        where configuration.accessPolicy.check(head, queryToken: request.token) == nil && healthy:
             self = .chat(request)
         default:
             self = .refuse

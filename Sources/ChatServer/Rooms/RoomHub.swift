@@ -11,118 +11,24 @@ import Synchronization
 /// its broadcast — happens under the room's lock, and handing a frame to a connection is only an append
 /// to its outbox, so the lock is never held across I/O.
 final class RoomHub: Sendable {
-    /// One room and the connections of its members, keyed by user id.
-    final class RoomBox: Sendable {
-        struct State {
-            var room: Room
-            var connections: [UserID: ServerConnection] = [:]
-            /// The same connections grouped by event loop: a broadcast is one queue append per loop.
-            var groups: [Group] = []
-            /// Members whose backlog passed `maxClientBacklog`: while there are any, the room reads nothing
-            /// more from its publishers, so a reader that keeps reading catches up instead of being dropped.
-            var behind: Set<UserID> = []
-            /// Members whose reading was paused for the members behind, to resume when they caught up.
-            var paused: Set<UserID> = []
-            /// Clients on their way in (the cluster is loading the room or claiming their names): the
-            /// room is not forgotten under them.
-            var joining = 0
-
-            mutating func add(_ connection: ServerConnection, id: UserID) {
-                self.connections[id] = connection
-                if let index = self.groups.firstIndex(where: { $0.queue === connection.queue }) {
-                    self.groups[index].members.append(connection)
-                } else {
-                    self.groups.append(Group(queue: connection.queue, members: [connection]))
-                }
-            }
-
-            mutating func remove(id: UserID) {
-                self.paused.remove(id)
-                self.setBehind(id, false)
-                guard let connection = self.connections.removeValue(forKey: id),
-                    let index = self.groups.firstIndex(where: { $0.queue === connection.queue })
-                else { return }
-                self.groups[index].members.removeAll { $0 === connection }
-                if self.groups[index].members.isEmpty { self.groups.remove(at: index) }
-            }
-
-            /// Marks member `id` as behind or caught up; once nobody is behind, paused members read again.
-            mutating func setBehind(_ id: UserID, _ behind: Bool) {
-                if behind {
-                    // Only a member can hold the room: one that left meanwhile must not pause it for good.
-                    if self.connections[id] != nil { self.behind.insert(id) }
-                    return
-                }
-                guard self.behind.remove(id) != nil, self.behind.isEmpty else { return }
-                for paused in self.paused { self.connections[paused]?.resumeReading() }
-                self.paused.removeAll()
-            }
-
-            /// Whether member `id`, who just posted, must stop reading until the members behind caught up.
-            mutating func mustPause(_ id: UserID) -> Bool {
-                guard !self.behind.isEmpty, self.connections[id] != nil else { return false }
-                return self.paused.insert(id).inserted
-            }
-
-            /// Tells every member that `user` was `previousName`.
-            func announceRename(of user: ChatUser, from previousName: String) {
-                let event = PresenceEvent(
-                    room: self.room.name,
-                    user: user,
-                    previousName: previousName,
-                    ts: Timestamp.now()
-                )
-                self.broadcast(ServerFrame.nick(event).encode())
-            }
-
-            /// Queues one encoded frame for every member.
-            func broadcast(_ payload: ByteBuffer) {
-                guard !self.groups.isEmpty else { return }
-                let frame = WireFrame.encode(payload)
-                for group in self.groups { group.queue.deliver(frame, to: .all(group.members)) }
-            }
-        }
-
-        struct Group {
-            let queue: DeliveryQueue
-            var members: [ServerConnection]
-        }
-
-        let name: RoomName
-        let state: Mutex<State>
-
-        init(room: Room) {
-            self.name = room.name
-            self.state = Mutex(State(room: room))
-        }
-    }
-
-    /// The seq space: one per server run, or the store's for as long as the store lives.
+    /// Where the rooms' messages get their seqs and become visible: memory, a file or a cluster.
+    let log: any RoomLog
+    /// The seq space: the log's.
     let epoch: String
-    /// With a store: where posted messages go before they are visible (see `confirm(_:)`).
-    let writer: StoreWriter<PersistedMessage>?
-    /// In a cluster: where posted messages wait for PostgreSQL to give them their seqs (see `acknowledge`).
-    let posts: StoreWriter<ClusterPost>?
     let metrics: ServerMetrics
     let configuration: ServerConfiguration
     let rooms = Mutex<[RoomName: RoomBox]>([:])
 
-    init(
-        configuration: ServerConfiguration,
-        epoch: String = RandomID.make(length: 12),
-        writer: StoreWriter<PersistedMessage>? = nil,
-        posts: StoreWriter<ClusterPost>? = nil
-    ) {
+    init(configuration: ServerConfiguration, log: any RoomLog = MemoryLog()) {
         self.configuration = configuration
         self.metrics = ServerMetrics(configuration.metrics ?? .init(factory: MetricsSystem.factory))
-        self.epoch = epoch
-        self.writer = writer
-        self.posts = posts
+        self.log = log
+        self.epoch = log.epoch
     }
 
-    /// Whether the store is so far behind that new messages are refused for now (`rate_limited`).
+    /// Whether the log is so far behind that new messages are refused for now (`rate_limited`).
     var isStoreBehind: Bool {
-        self.writer?.isBehind ?? self.posts?.isBehind ?? false
+        self.log.isBehind
     }
 
     /// Brings back the rooms a store kept, before the first client joins.
@@ -141,7 +47,7 @@ final class RoomHub: Sendable {
             name: name,
             historyLimit: self.configuration.historySize,
             dedupWindow: self.configuration.dedupWindow,
-            requiresConfirmation: self.writer != nil
+            requiresConfirmation: self.log.confirmsPosts
         )
     }
 
@@ -175,14 +81,14 @@ final class RoomHub: Sendable {
     /// - Parameters:
     ///   - earlier: Messages read back from the store for a resume older than the history.
     ///   - stored: What the store has for a `sinceTime` older than the history.
-    ///   - claimed: In a cluster, the member as the database admitted it (its name unique on every node),
-    ///     in the room `ClusterNode.prepare` reserved (held until the join that does not return nil).
+    ///   - claimed: The member as the log admitted it before the upgrade (`RoomLog.admit`: in a cluster, its
+    ///     name unique on every node), in the room held for it until the join that does not return nil.
     func join(
         _ connection: ServerConnection,
         request: ConnectRequest,
         earlier: [Room.StoredMessage] = [],
         stored: Room.StoredSince? = nil,
-        claimed: (user: ChatUser, box: RoomBox)? = nil,
+        claimed: Claim? = nil,
         readAgain: Bool = false
     ) -> (user: ChatUser, box: RoomBox)? {
         let userID = claimed?.user.id ?? UserID(RandomID.make(prefix: "u-"))
@@ -214,7 +120,7 @@ final class RoomHub: Sendable {
                 }
             // Nothing was read, yet the store is needed now (messages left the history meanwhile).
             let nothingRead = timed == nil ? earlier.isEmpty : stored == nil
-            if readAgain, replay.recovered == false, self.writer != nil || self.posts != nil, nothingRead,
+            if readAgain, replay.recovered == false, self.log.readsBack, nothingRead,
                 self.missing(for: request, in: state.room) != nil
             {
                 // A cluster's joiner keeps its hold for the next attempt; this one was taken above.
@@ -265,41 +171,19 @@ final class RoomHub: Sendable {
         box.state.withLock { state in
             guard let user = state.room.members.first(where: { $0.id == userID }) else { return false }
             self.metrics.messagesReceived.increment()
-            if let posts = self.posts {
-                // Its seq comes from PostgreSQL; an id of the server's own makes a retried write safe too.
-                posts.enqueue(
-                    ClusterPost(
-                        room: state.room.name,
-                        id: id ?? MessageID(RandomID.make(prefix: "s-", length: 12)),
-                        clientID: id != nil,
-                        from: user.name,
-                        uid: user.id,
-                        text: text,
-                        ts: Timestamp.now()
-                    )
-                )
-            } else {
-                self.postLocally(user: user, id: id, text: text, in: &state)
+            switch self.log.post(text, id: id, from: user, in: &state.room) {
+            case .visible(let stored):
+                // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
+                if let id { self.ack(id: id, seq: stored.message.seq, to: state.connections[user.id]) }
+                self.broadcastMessage(stored.frame, in: state)
+            case .duplicate(let seq):
+                if let id { self.ack(id: id, seq: seq, to: state.connections[user.id]) }
+            case .pending:
+                break
             }
             guard state.mustPause(userID) else { return false }
             self.metrics.publishersPaused.increment()
             return true
-        }
-    }
-
-    private func postLocally(user: ChatUser, id: MessageID?, text: String, in state: inout RoomBox.State) {
-        switch state.room.post(from: user, id: id, text: text, at: Timestamp.now()) {
-        case .posted(let stored):
-            // The ack goes first, so the sender knows the seq of its own message when the echo arrives.
-            if let id { self.ack(id: id, seq: stored.message.seq, to: state.connections[user.id]) }
-            self.broadcastMessage(stored.frame, in: state)
-        case .unconfirmed(let pending):
-            // Queued under the room's lock, so the store receives each room's messages in seq order.
-            self.writer?.enqueue(PersistedMessage(message: pending.stored.message, clientID: pending.clientID))
-        case .duplicate(let seq):
-            if let id { self.ack(id: id, seq: seq, to: state.connections[user.id]) }
-        case .duplicateUnconfirmed:
-            break
         }
     }
 
@@ -345,9 +229,7 @@ final class RoomHub: Sendable {
                     let event = PresenceEvent(room: state.room.name, user: user, ts: Timestamp.now())
                     state.broadcast(ServerFrame.leave(event).encode())
                 }
-                // A cluster room's seqs live in the database: with no member here, it need not be kept.
-                let unused = self.posts != nil ? state.connections.isEmpty : state.room.isDisposable
-                return unused && state.joining == 0
+                return self.log.canForget(state) && state.joining == 0
             }
             if disposable, rooms[box.name] === box {
                 rooms[box.name] = nil

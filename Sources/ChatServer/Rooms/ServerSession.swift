@@ -11,8 +11,6 @@ final class ServerSession: Sendable {
     let userID: UserID
     let connection: ServerConnection
     let configuration: ServerConfiguration
-    /// In a cluster: renames go through the database, so a name stays unique on every node.
-    let cluster: ClusterNode?
     /// The connection's rate limit (which also refuses, in order, while the store is behind).
     private let limiter: Mutex<RateLimiter>
 
@@ -21,10 +19,8 @@ final class ServerSession: Sendable {
         box: RoomHub.RoomBox,
         userID: UserID,
         connection: ServerConnection,
-        configuration: ServerConfiguration,
-        cluster: ClusterNode? = nil
+        configuration: ServerConfiguration
     ) {
-        self.cluster = cluster
         self.hub = hub
         self.box = box
         self.userID = userID
@@ -75,7 +71,7 @@ final class ServerSession: Sendable {
                 to: to,
                 text: text
             ) {
-                self.cluster?.carry(direct, clientID: id, from: self.connection)
+                self.hub.log.carry(direct, clientID: id, from: self.connection)
             }
         case .typing:
             let now = NIODeadline.now().uptimeNanoseconds
@@ -86,7 +82,7 @@ final class ServerSession: Sendable {
                 return true
             }
             guard due, let user = self.hub.typing(in: self.box, userID: self.userID) else { return }
-            self.cluster?.announceTyping(of: user, in: self.box.name)
+            self.hub.log.announceTyping(of: user, in: self.box.name)
         case .nick(let name):
             guard let name = UserName.normalized(name) else {
                 self.reject(
@@ -97,11 +93,8 @@ final class ServerSession: Sendable {
                 )
                 return
             }
-            if let cluster = self.cluster {
-                cluster.rename(in: self.box, uid: self.userID, to: name)
-            } else {
-                self.hub.rename(in: self.box, userID: self.userID, to: name)
-            }
+            // In a cluster the database makes the name unique on every node first.
+            self.hub.log.rename(in: self.box, uid: self.userID, to: name, hub: self.hub)
         }
     }
 
