@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "ChatBench",
             dependencies: [
-                "ChatProtocol", "ChatTransport", "ChatClient",
+                "ChatProtocol", "ChatTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -111,6 +111,7 @@ let package = Package(
                 "ChatProtocol", "ChatTransport", "ChatClient", "ChatServer",
                 "ChatTerminal",
                 "ChatBench",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

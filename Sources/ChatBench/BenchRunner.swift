@@ -1,4 +1,3 @@
-import ChatClient
 import ChatProtocol
 public import ChatTransport
 import Histogram

@@ -1,5 +1,4 @@
 import ChatProtocol
-import ChatServer
 import ChatTerminal
 import Synchronization
 

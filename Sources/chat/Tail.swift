@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChatProtocol
-import ChatServer
 import Logging
 
 /// `chat tail`: print a room's messages, one line each, as they arrive.

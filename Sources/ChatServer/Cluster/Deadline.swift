@@ -13,8 +13,10 @@ struct DeadlineExceeded: Error, CustomStringConvertible {
 /// that has just closed (PostgreSQL restarting) is dropped, and its caller waits forever — and cannot be
 /// cancelled, because it waits on an `EventLoopFuture`. Seen here in the crash test. So every database
 /// call of a node has a deadline, after which the caller goes on (retrying) and the stuck call is
-/// abandoned; its connection is closed already, so it holds nothing else. This is the one place that
-/// uses unstructured tasks, because a child task that never ends would hold its task group forever.
+/// abandoned; its connection is closed already, so it holds nothing else. The work runs in unstructured
+/// tasks because a child task that never ends would hold its task group forever. (The server's other
+/// unstructured tasks bridge synchronous callers: `Admission`'s `completeWithTask` for NIO's upgrader, and
+/// `ClusterLog.announceTyping`'s fire-and-forget notice from a frame handler.)
 func withDeadline<Value: Sendable>(
     _ limit: Duration,
     _ body: @escaping @Sendable () async throws -> Value
