@@ -1,17 +1,15 @@
-"""What the tmux tests share: a private tmux server, its one pane `t`, and waiting on what the pane shows.
+"""What the tmux tests share: a private tmux server and its one pane `t`, shown when a check fails.
 
-Not a test itself (run.sh runs test_* only); the tests import it from their own directory.
+Not a test itself (run.sh runs test_* only); the tests import it from their own directory, with what every
+script shares (`e2e`).
 """
 
 import os
 import subprocess
-import sys
 import tempfile
-import time
 
-TIMEOUT = 10
-# The binary under test: every test is run as `test_….py PATH/TO/chat`.
-CHAT = sys.argv[1] if len(sys.argv) > 1 else "chat"
+from e2e import on_failure
+
 SOCKET = f"chat-e2e-{os.getpid()}"
 
 
@@ -35,15 +33,7 @@ def screen():
         return "(no pane)"
 
 
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    print("--- screen ---\n" + screen(), file=sys.stderr)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
+on_failure(lambda: "--- screen ---\n" + screen())
 
 
 def rows():
@@ -68,33 +58,8 @@ def cursor():
     return int(x), int(y)
 
 
-def wait_for(condition, what):
-    """Waits until condition() holds (the screen is redrawn asynchronously), or fails after TIMEOUT."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
-
-
 def kill_server():
     subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
-
-
-def run(*args):
-    """Runs `chat ARGS`, which must exit 0."""
-    result = subprocess.run([CHAT, *args], capture_output=True, text=True, timeout=TIMEOUT)
-    check(result.returncode == 0, f"chat {args} exited {result.returncode}: {result.stderr}")
-    return result
-
-
-def start_server(port="0"):
-    """`chat serve --port PORT` (any free one by default): the process and its ws:// URL."""
-    server = subprocess.Popen([CHAT, "serve", "--port", port], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = server.stdout.readline().strip()
-    check(line.startswith("listening on ws://127.0.0.1:"), f"unexpected first line {line!r}")
-    return server, line.removeprefix("listening on ")
 
 
 def type_line(text):

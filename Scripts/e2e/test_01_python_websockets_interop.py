@@ -11,18 +11,7 @@ import sys
 
 from websockets.asyncio.client import connect
 
-CHAT = sys.argv[1]
-TIMEOUT = 10
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
+from e2e import CHAT, TIMEOUT, check, start_server
 
 
 async def receive(ws, *, skip=("join", "leave")):
@@ -42,12 +31,7 @@ async def run_chat(*args):
 
 
 async def main():
-    server = await asyncio.create_subprocess_exec(
-        CHAT, "serve", "--port", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    line = (await asyncio.wait_for(server.stdout.readline(), TIMEOUT)).decode().strip()
-    check(line.startswith("listening on ws://127.0.0.1:"), f"unexpected first line {line!r}")
-    url = line.removeprefix("listening on ")
+    server, url = start_server()
     try:
         async with connect(url + "?name=py") as ws:
             welcome = await receive(ws)
@@ -104,9 +88,9 @@ async def main():
             except Exception:
                 pass
             check(ws.close_code == 1001, f"close code on shutdown: {ws.close_code}")
-        check(await asyncio.wait_for(server.wait(), TIMEOUT) == 0, "chat serve did not exit 0")
+        check(server.wait(timeout=TIMEOUT) == 0, "chat serve did not exit 0")
     finally:
-        if server.returncode is None:
+        if server.poll() is None:
             server.kill()
 
 

@@ -14,7 +14,8 @@ import subprocess
 import tempfile
 import time
 
-from pane import CHAT, TIMEOUT, check, cursor, fail, kill_server, run, start_server, tmux, wait_for
+from e2e import CHAT, TIMEOUT, check, run, start_server, wait_for
+from pane import cursor, kill_server, tmux
 from pane import rows as lines
 
 PROMPT = "● lobby alice> "
@@ -153,7 +154,7 @@ def main():
         server.terminate()
         server.wait(timeout=TIMEOUT)
         wait_for(lambda: lines()[-1].startswith("○ reconnecting in "), "the reconnecting prompt")
-        server, _ = start_server(port)
+        server, _ = start_server(port=port)
         wait_for(lambda: lines()[-1] == "● lobby alicia>", "the connected prompt again")
 
         # Ctrl-D on an empty line ends join with 0 and keeps the history, private.

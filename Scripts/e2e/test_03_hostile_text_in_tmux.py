@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 import time
 
-from pane import CHAT, TIMEOUT, check, display, fail, history, kill_server, rows, start_server, tmux, wait_for
+from e2e import CHAT, TIMEOUT, check, start_server, wait_for
+from pane import display, history, kill_server, rows, tmux
 
 
 CORPUS = [

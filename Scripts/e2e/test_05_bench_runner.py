@@ -10,13 +10,9 @@ import re
 import subprocess
 import sys
 
-CHAT = sys.argv[1]
+from e2e import CHAT, fail
+
 RUN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "run")
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 done = subprocess.run(

@@ -12,35 +12,16 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-CHAT = sys.argv[1]
-TIMEOUT = 15
+from e2e import CHAT, TIMEOUT, fail, start_server, wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def wait_for(condition, what):
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except Exception:
-            pass
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
 
 
 def free_port():
@@ -51,16 +32,6 @@ def free_port():
 
 def psql(url, sql):
     return subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-c", sql], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def start_node(database, port):
-    node = subprocess.Popen(
-        [CHAT, "serve", "--port", str(port), "--store", database], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    line = node.stdout.readline().strip()
-    if not line.startswith("listening on ws://127.0.0.1:"):
-        fail(f"unexpected first line {line!r}")
-    return node
 
 
 def main():
@@ -75,7 +46,7 @@ def main():
     database = server.rsplit("/", 1)[0] + "/" + name
 
     ports = [free_port(), free_port()]
-    nodes = [start_node(database, port) for port in ports]
+    nodes = [start_server("--store", database, port=port)[0] for port in ports]
     front = free_port()
     with open(os.path.join(ROOT, "contrib/nginx-cluster.conf")) as source:
         site = source.read()

@@ -9,7 +9,8 @@ Usage: test_07_….py PATH/TO/chat
 
 import os
 
-from pane import CHAT, TIMEOUT, check, kill_server, open_pane, run, start_server, tmux, type_line, wait_for
+from e2e import CHAT, TIMEOUT, check, run, start_server, wait_for
+from pane import kill_server, open_pane, tmux, type_line
 from pane import rows as lines
 
 

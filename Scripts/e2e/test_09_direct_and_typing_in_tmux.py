@@ -13,7 +13,8 @@ import time
 
 from websockets.sync.client import connect as websocket
 
-from pane import CHAT, TIMEOUT, check, kill_server, open_pane, run, start_server, tmux, type_line, wait_for
+from e2e import CHAT, TIMEOUT, check, start_server, wait_for
+from pane import kill_server, open_pane, tmux, type_line
 from pane import rows as lines
 
 
