@@ -1,6 +1,5 @@
 import ChatProtocol
 public import Logging
-import Synchronization
 
 /// A room joined to talk in (`chat join`): followed across reconnects like `tail` — no gap, no duplicate —
 /// while what the user types goes through an `Outbox`: sent with ids, resent after a reconnect until
@@ -10,8 +9,6 @@ import Synchronization
 /// that moment can never swap places.
 public final class ChatConversation: Sendable {
     private let outbox = OutboxDriver(Outbox(limits: Outbox.Limits(pacing: false)))
-    /// The connection the sender writes on, set and cleared by the follower.
-    private let session = Mutex<ChatSession?>(nil)
 
     public init() {}
 
@@ -49,63 +46,25 @@ public final class ChatConversation: Sendable {
         handle: (FollowEvent) async throws -> Bool
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.runSender() }
+            group.addTask { await self.outbox.sendOnEverySession() }
             defer { group.cancelAll() }
             try await ChatFollower.follow(
                 configuration,
                 policy: policy,
                 logger: logger,
-                onSession: { session in
-                    self.session.withLock { $0 = session }
-                    guard let session else {
-                        self.outbox.update { $0.disconnected() }
-                        return
-                    }
-                    let limits = session.welcome.limits
-                    self.outbox.update {
-                        $0.connected(
-                            rate: limits.rateLimit,
-                            burst: limits.burst,
-                            maxMessageBytes: limits.maxMessageBytes,
-                            epoch: session.welcome.epoch
-                        )
-                    }
-                }
+                onSession: { self.outbox.attach($0) }
             ) { event in
                 switch event {
                 case .frame(.ack(let ack)):
-                    self.outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
+                    self.outbox.acknowledged(ack)
                 case .frame(.error(let error)):
-                    // A rate-limited message goes again later; one refused for good (too large) is dropped,
-                    // and the user sees the server's error.
-                    if let id = error.id {
-                        _ = self.outbox.update {
-                            $0.refused(
-                                id,
-                                rateLimited: error.code == ChatErrorCode.rateLimited,
-                                retryAfter: .seconds(error.retryAfter ?? 1),
-                                now: .now
-                            )
-                        }
-                    }
+                    // One refused for good (too large) is dropped, and the user sees the server's error.
+                    self.outbox.refused(error)
                 default:
                     break
                 }
                 return try await handle(event)
             }
-        }
-    }
-
-    /// Sends on each connection in turn. A failed write means the connection is going: the follower
-    /// reconnects, and the next connection sends everything unacknowledged again.
-    private func runSender() async {
-        while !Task.isCancelled {
-            await self.outbox.wait { $0.isConnected }
-            let connection = self.outbox.read { $0.connections }
-            if let session = self.session.withLock({ $0 }) {
-                try? await self.outbox.send(on: session)
-            }
-            await self.outbox.wait { !$0.isConnected || $0.connections != connection }
         }
     }
 }

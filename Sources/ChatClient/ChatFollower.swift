@@ -23,14 +23,30 @@ public enum FollowEvent: Sendable {
 /// Follows a room across reconnects, resuming after the last message seen: no gap and no duplicate,
 /// and a `gap` event when the server can no longer fill one. A replay asked for (`history`,
 /// `sinceTime`) is asked for again until one of its messages arrived.
+///
+/// The one reconnect loop of the client: `tail` and `join` follow a room with it, and `send` and `join`
+/// plug their `Outbox` into it (`OutboxDriver.attach`, `OutboxDriver.refused`).
 public enum ChatFollower {
-    /// Follows until `handle` returns false; retries the first connection too (a follower waits for
-    /// its server, like `tail -F`).
-    /// - Parameter onSession: Told of each new connection (to send on it) and, with nil, of its end.
+    /// How the first connection is made.
+    public enum FirstConnection: Sendable {
+        /// Waited for under the policy like any other (a follower waits for its server, like `tail -F`).
+        case retried
+        /// Tried once on each server, then the error is thrown: a script that sends wants to know at once.
+        case triedOnce
+    }
+
+    /// Follows until `handle` returns false.
+    /// - Parameters:
+    ///   - first: Whether the first connection is retried (`tail`, `join`) or tried once (`send`).
+    ///   - resumes: Whether a reconnection resumes after the last message seen (a sender, which reads no
+    ///     messages, asks for none to be replayed).
+    ///   - onSession: Told of each new connection (to send on it) and, with nil, of its end.
     /// - Throws: the last connection error once `policy` gives up, or an error that is not worth a retry.
     public static func follow(
         _ configuration: ClientConfiguration,
         policy: ReconnectPolicy,
+        first: FirstConnection = .retried,
+        resumes: Bool = true,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = ChatEventLoops.shared,
         onSession: (ChatSession?) async -> Void = { _ in },
@@ -42,6 +58,8 @@ public enum ChatFollower {
         var epoch: String? = configuration.epoch
         var attempt = 0
         var generator = SystemRandomNumberGenerator()
+        var connected = false
+        var failedFirst = 0
         while true {
             let started = ContinuousClock.now
             do {
@@ -51,6 +69,7 @@ public enum ChatFollower {
                     eventLoopGroup: eventLoopGroup
                 ) { session in
                     let welcome = session.welcome
+                    connected = true
                     await onSession(session)
                     guard try await handle(.connected(welcome)) else { return }
                     if let since = configuration.since, welcome.recovered == false {
@@ -81,6 +100,13 @@ public enum ChatFollower {
                 return
             } catch {
                 await onSession(nil)
+                if case .triedOnce = first, !connected {
+                    // Every server once, at once; then the error is the answer.
+                    failedFirst += 1
+                    guard failedFirst < configuration.servers.count else { throw error }
+                    configuration.moveToNextServer()
+                    continue
+                }
                 let delay = try policy.nextAttempt(
                     after: error,
                     connectedFor: ContinuousClock.now - started,
@@ -95,7 +121,7 @@ public enum ChatFollower {
                 configuration.moveToNextServer()
             }
             // Resume after what was seen; a replay that never started is asked for again.
-            if let cursor {
+            if resumes, let cursor {
                 configuration.since = cursor
                 configuration.epoch = epoch
                 configuration.history = nil

@@ -151,13 +151,18 @@ public enum ChatPublisher {
                     return false
                 }
                 group.addTask {
-                    try await Self.connectAndSend(
+                    try await Self.follow(
                         outbox,
                         configuration: configuration,
                         options: options,
                         logger: logger,
                         eventLoopGroup: eventLoopGroup
                     )
+                    return false
+                }
+                // The sender finishing means everything was acknowledged; the follower only ends by failing.
+                group.addTask {
+                    await outbox.sendOnEverySession()
                     return true
                 }
                 if let timeout = options.timeout {
@@ -184,106 +189,51 @@ public enum ChatPublisher {
         }
     }
 
-    /// Connects (again) until everything is acknowledged: each connection sends what is unacknowledged
-    /// first, in order.
-    private static func connectAndSend(
+    /// Follows the room (the first connection tried once on each server, no replay asked for) so that
+    /// acks and refusals reach the outbox; the sender writes on each session it attaches.
+    private static func follow(
         _ outbox: OutboxDriver,
         configuration: ClientConfiguration,
         options: Options,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup
     ) async throws {
-        var configuration = configuration
-        var failedFirst = 0
-        var attempt = 0
-        var generator = SystemRandomNumberGenerator()
-        while true {
-            let started = ContinuousClock.now
-            do {
-                try await ChatClient.withSession(configuration, logger: logger, eventLoopGroup: eventLoopGroup) {
-                    session in
-                    let limits = session.welcome.limits
-                    outbox.update {
-                        $0.connected(
-                            rate: limits.rateLimit,
-                            burst: limits.burst,
-                            maxMessageBytes: limits.maxMessageBytes,
-                            epoch: session.welcome.epoch
-                        )
-                    }
-                    defer { outbox.update { $0.disconnected() } }
-                    try await Self.send(outbox, on: session, options: options)
+        try await ChatFollower.follow(
+            configuration,
+            policy: options.policy,
+            first: .triedOnce,
+            resumes: false,
+            logger: logger,
+            eventLoopGroup: eventLoopGroup,
+            onSession: { outbox.attach($0) }
+        ) { event in
+            switch event {
+            case .frame(.ack(let ack)):
+                guard options.reportsReceipts || options.reportsProgress else {
+                    outbox.acknowledged(ack)
+                    return true
                 }
-                return
-            } catch {
-                // The first connection fails fast (once every server was tried); later ones are retried
-                // while the policy allows.
-                guard outbox.read(\.connectedOnce) else {
-                    failedFirst += 1
-                    guard failedFirst < configuration.servers.count else { throw error }
-                    configuration.moveToNextServer()
-                    continue
+                // Told before the outbox can say it is finished, so none is missing at the end.
+                let (receipts, status) = outbox.update { outbox in
+                    outbox.acknowledged(ack.id, seq: ack.seq)
+                    return (outbox.takeReceipts(), Status(sent: outbox.sent, acknowledged: outbox.acknowledged))
                 }
-                let delay = try options.policy.nextAttempt(
-                    after: error,
-                    connectedFor: ContinuousClock.now - started,
-                    attempt: &attempt,
-                    using: &generator
-                )
-                options.progress(.reconnecting(attempt: attempt, delay: delay, reason: "\(error)"))
-                try await Task.sleep(for: delay)
-                configuration.moveToNextServer()
+                if !receipts.isEmpty || options.reportsProgress {
+                    options.progress(.acknowledged(receipts.map { Receipt(id: $0.id, seq: $0.seq) }, status))
+                }
+            case .frame(.error(let error)):
+                // An error about no message of ours (or about none at all) ends the run too.
+                switch outbox.refused(error) {
+                case .resendLater?, .unknown?: break
+                case .rejected?, nil:
+                    throw PublishError(reason: .rejected(error), delivered: outbox.read(\.acknowledged))
+                }
+            case .reconnecting(let attempt, let delay, let reason):
+                options.progress(.reconnecting(attempt: attempt, delay: delay, reason: reason))
+            case .connected, .gap, .incompleteReplay, .frame:
+                break
             }
-        }
-    }
-
-    /// On one connection: the outbox's sends go out as it says, while acks and refusals come back, until
-    /// everything is acknowledged.
-    private static func send(_ outbox: OutboxDriver, on session: ChatSession, options: Options) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for try await frame in session.events {
-                    switch frame {
-                    case .ack(let ack):
-                        guard options.reportsReceipts || options.reportsProgress else {
-                            outbox.update { $0.acknowledged(ack.id, seq: ack.seq) }
-                            continue
-                        }
-                        // Told before the outbox can say it is finished, so none is missing at the end.
-                        let (receipts, status) = outbox.update { outbox in
-                            outbox.acknowledged(ack.id, seq: ack.seq)
-                            return (outbox.takeReceipts(), Status(sent: outbox.sent, acknowledged: outbox.acknowledged))
-                        }
-                        if !receipts.isEmpty || options.reportsProgress {
-                            options.progress(.acknowledged(receipts.map { Receipt(id: $0.id, seq: $0.seq) }, status))
-                        }
-                    case .error(let error):
-                        // An error about no message of ours (or about none at all) ends the run too.
-                        let refusal = error.id.map { id in
-                            outbox.update {
-                                $0.refused(
-                                    id,
-                                    rateLimited: error.code == ChatErrorCode.rateLimited,
-                                    retryAfter: .seconds(error.retryAfter ?? 1),
-                                    now: .now
-                                )
-                            }
-                        }
-                        switch refusal {
-                        case .resendLater?, .unknown?: continue
-                        case .rejected?, nil:
-                            throw PublishError(reason: .rejected(error), delivered: outbox.read(\.acknowledged))
-                        }
-                    default:
-                        continue
-                    }
-                }
-                throw ChatClientError.connectionLost("the connection ended")
-            }
-            // The sender finishing means everything was acknowledged; the reader only ends by failing.
-            group.addTask { try await outbox.send(on: session) }
-            try await group.next()
-            group.cancelAll()
+            return true
         }
     }
 }

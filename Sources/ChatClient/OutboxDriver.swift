@@ -1,12 +1,15 @@
 import ChatProtocol
 import Synchronization
 
-/// Runs an `Outbox` for the tasks that share it: the input adds to it, a connection's reader tells it
-/// what the server said, and `send(on:)` writes what it says, when it says. One lock, one list of
-/// waiters, one way to wait (`wait(until:)`) and to be cancelled while waiting.
+/// Runs an `Outbox` for the tasks that share it: the input adds to it, the follower's sessions and frames
+/// reach it (`attach`, `acknowledged`, `refused`: the one mapping of a welcome and of an error), and
+/// `sendOnEverySession` writes what it says, when it says. One lock, one list of waiters, one way to wait
+/// (`wait(until:)`) and to be cancelled while waiting.
 final class OutboxDriver: Sendable {
     private struct State {
         var outbox: Outbox
+        /// The connection to write on, while there is one.
+        var session: ChatSession?
         /// Counts changes, so a waiter that looked before one does not miss it.
         var version = 0
         var waiters: [(token: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
@@ -66,6 +69,62 @@ final class OutboxDriver: Sendable {
                 return state.waiters.remove(at: index).continuation
             }
             cancelled?.resume()
+        }
+    }
+
+    /// A new connection (its welcome says the server's limits and epoch), or with nil, the end of one.
+    func attach(_ session: ChatSession?) {
+        // The session first: a sender woken by the change below finds the session it was woken for.
+        self.state.withLock { $0.session = session }
+        self.update { outbox in
+            guard let session else {
+                outbox.disconnected()
+                return
+            }
+            let limits = session.welcome.limits
+            outbox.connected(
+                rate: limits.rateLimit,
+                burst: limits.burst,
+                maxMessageBytes: limits.maxMessageBytes,
+                epoch: session.welcome.epoch
+            )
+        }
+    }
+
+    /// The server acknowledged message `ack.id`.
+    func acknowledged(_ ack: Ack) {
+        self.update { $0.acknowledged(ack.id, seq: ack.seq) }
+    }
+
+    /// The server refused a frame: a message of ours that was rate limited goes again later, one refused
+    /// for good leaves the outbox. Nil for an error about no message (or about none of ours).
+    @discardableResult
+    func refused(_ error: ServerError) -> Outbox.Refusal? {
+        guard let id = error.id else { return nil }
+        return self.update {
+            $0.refused(
+                id,
+                rateLimited: error.code == ChatErrorCode.rateLimited,
+                retryAfter: .seconds(error.retryAfter ?? 1),
+                now: .now
+            )
+        }
+    }
+
+    /// Sends on each attached session in turn until the outbox is finished. A failed write means the
+    /// connection is going: the follower reconnects, and the next session sends everything unacknowledged
+    /// again, in order — so a resend and a new message can never swap places.
+    func sendOnEverySession() async {
+        while !Task.isCancelled {
+            await self.wait { $0.isConnected }
+            let (connection, session) = self.state.withLock { ($0.outbox.connections, $0.session) }
+            if let session {
+                do {
+                    try await self.send(on: session)
+                    return
+                } catch {}
+            }
+            await self.wait { !$0.isConnected || $0.connections != connection }
         }
     }
 
