@@ -95,6 +95,15 @@ let package = Package(
             dependencies: ["ChatProtocol", "CLibEdit", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // The `join` application: the commands once, shown on a libedit screen or as plain lines.
+        .target(
+            name: "ChatJoin",
+            dependencies: [
+                "ChatProtocol", "ChatClient", "ChatTerminal",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ChatBench",
             dependencies: [
@@ -109,7 +118,7 @@ let package = Package(
             name: "chat",
             dependencies: [
                 "ChatProtocol", "ChatTransport", "ChatClient", "ChatServer",
-                "ChatTerminal",
+                "ChatTerminal", "ChatJoin",
                 "ChatBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -193,7 +202,7 @@ let package = Package(
             name: "ChatCLITests",
             dependencies: [
                 "chat",
-                "ChatProtocol", "ChatClient", "ChatServer",
+                "ChatProtocol", "ChatClient", "ChatServer", "ChatTerminal",
                 "ChatTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

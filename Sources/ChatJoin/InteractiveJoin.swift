@@ -1,22 +1,36 @@
-import ChatClient
+public import ChatClient
 import ChatProtocol
 import ChatTerminal
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// `chat join` on a terminal: a libedit prompt that shows the connection, messages printed above it.
-struct InteractiveJoin {
+public struct InteractiveJoin: Sendable {
     /// How long /quit waits for the last messages to be acknowledged.
     static let quitGrace: Duration = .seconds(3)
 
     let configuration: ClientConfiguration
     let policy: ReconnectPolicy
     let color: Bool
-    let bell: Join.Bell
+    let bell: JoinBell
     let logger: Logger
 
-    func run() async -> JoinOutcome {
+    public init(
+        configuration: ClientConfiguration,
+        policy: ReconnectPolicy,
+        color: Bool,
+        bell: JoinBell,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.policy = policy
+        self.color = color
+        self.bell = bell
+        self.logger = logger
+    }
+
+    public func run() async -> JoinOutcome {
         let unicode = TerminalLocale.prepare()
         // On a terminal a mention is shown in reverse video, colours or not (NO_COLOR).
         let renderer = TranscriptRenderer(color: self.color, unicode: unicode, highlight: true)
@@ -172,35 +186,22 @@ struct InteractiveJoin {
         renderer: TranscriptRenderer,
         shared: JoinState
     ) async -> Step {
+        let commands = JoinCommands(
+            room: configuration.url.room,
+            configuration: configuration,
+            conversation: conversation,
+            shared: shared,
+            renderer: renderer,
+            output: ScreenOutput(editor: editor, renderer: renderer)
+        )
         var nextTyping = ContinuousClock.now
         for await event in editor.events {
             switch event {
             case .line(let line):
-                let command = InputCommand(line: line)
-                if let text = command.messageText {
-                    conversation.send(text)
-                    if !shared.isConnected {
-                        editor.print([renderer.dim("not connected: sending once reconnected")])
-                    }
-                    continue
-                }
-                switch command {
-                case .nick(let name): conversation.rename(name)
-                case .msg, .reply:
-                    switch shared.direct(command) {
-                    case .success(let direct): conversation.send(direct.text, to: direct.to)
-                    case .failure(let refusal): editor.print([renderer.notice(refusal.hint)])
-                    }
-                case .who: editor.print(renderer.members(shared.names))
-                case .help: editor.print(InputCommand.helpLines.map(renderer.dim))
-                case .invalid(let hint): editor.print([renderer.notice(hint)])
-                case .rooms: editor.print(await Self.rooms(configuration, renderer: renderer))
-                case .join(nil): editor.print([renderer.dim("you are in # \(configuration.url.room)")])
-                case .join(let room?) where room == configuration.url.room:
-                    editor.print([renderer.dim("you are in # \(room) already")])
-                case .join(let room?): return .move(room)
+                switch await commands.perform(line) {
+                case .carryOn: break
+                case .move(let room): return .move(room)
                 case .quit: return .ended(await Self.quit(conversation))
-                case .say, .me, .nothing: break
                 }
             case .editing(let partial):
                 // What is typed for the room says so, at most every `Typing.interval`; a command does not.
@@ -219,18 +220,6 @@ struct InteractiveJoin {
             }
         }
         return .ended(.finished)
-    }
-
-    /// `/rooms`: the table `chat rooms` prints, dimmed; a short wait, as typing waits for it.
-    private static func rooms(_ configuration: ClientConfiguration, renderer: TranscriptRenderer) async -> [String] {
-        var configuration = configuration
-        configuration.connectTimeout = .seconds(3)
-        do {
-            let list = try await ChatHTTP.rooms(configuration)
-            return Rooms.table(list.rooms, now: .now()).map(renderer.dim)
-        } catch {
-            return [renderer.notice("cannot list the rooms: \(error)")]
-        }
     }
 
     /// Leaves once what was typed is acknowledged, or after a short grace period.

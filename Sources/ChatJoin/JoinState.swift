@@ -124,8 +124,9 @@ final class JoinState: Sendable {
         }
     }
 
-    var isConnected: Bool {
-        self.state.withLock { $0.prompt?.state == .connected }
+    /// Whether the prompt says connected; nil without a prompt (plain lines say nothing of it).
+    var isConnected: Bool? {
+        self.state.withLock { state in state.prompt.map { $0.state == .connected } }
     }
 
     var names: [String] {

@@ -1,16 +1,22 @@
-import ChatClient
+public import ChatClient
 import ChatProtocol
 import ChatTerminal
-import Logging
+public import Logging
 
 /// `chat join` without a terminal on stdin: input lines are sent (commands work too), messages are
 /// printed plainly, and it ends once input ends and every message is acknowledged.
-struct PlainJoin {
+public struct PlainJoin: Sendable {
     let configuration: ClientConfiguration
     let policy: ReconnectPolicy
     let logger: Logger
 
-    func run() async -> JoinOutcome {
+    public init(configuration: ClientConfiguration, policy: ReconnectPolicy, logger: Logger) {
+        self.configuration = configuration
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public func run() async -> JoinOutcome {
         let renderer = TranscriptRenderer(color: false, unicode: false)
         let conversation = ChatConversation()
         let shared = JoinState(prompt: nil)
@@ -38,32 +44,17 @@ struct PlainJoin {
                 }
             }
             group.addTask {
+                let commands = JoinCommands(
+                    room: self.configuration.url.room,
+                    configuration: self.configuration,
+                    conversation: conversation,
+                    shared: shared,
+                    renderer: renderer,
+                    output: PlainOutput()
+                )
                 for await line in StandardInput.lines() {
-                    let command = InputCommand(line: line)
-                    if let text = command.messageText {
-                        conversation.send(text)
-                        continue
-                    }
-                    switch command {
-                    case .nick(let name): conversation.rename(name)
-                    case .msg, .reply:
-                        switch shared.direct(command) {
-                        case .success(let direct): conversation.send(direct.text, to: direct.to)
-                        case .failure(let refusal): StandardError.line("chat: \(refusal.hint)")
-                        }
-                    case .who:
-                        for line in renderer.members(shared.names) {
-                            try? StandardOutput.writeLine(line)
-                        }
-                    case .help: for line in InputCommand.helpLines { try? StandardOutput.writeLine(line) }
-                    case .invalid(let hint): StandardError.line("chat: \(hint)")
-                    case .rooms, .join:
-                        // Without a terminal, join is a pipe into one room: a script moves by starting another.
-                        StandardError.line("chat: /rooms and /join need a terminal; use chat rooms, or another URL")
-                    case .quit: break
-                    case .say, .me, .nothing: continue
-                    }
-                    if command == .quit { break }
+                    // Moving needs a terminal (PlainOutput refuses it): only /quit ends the input early.
+                    if await commands.perform(line) == .quit { break }
                 }
                 await conversation.waitUntilDelivered()
                 return .finished

@@ -9,19 +9,19 @@ import Darwin
 
 /// Standard input for `send`, read on a thread of its own because read(2) blocks — and a blocked
 /// cooperative thread would stall the async code that does the networking.
-enum StandardInput {
+public enum StandardInput {
     /// A problem reading stdin.
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
+    public struct ReadError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Every line of stdin as it arrives (not after EOF); empty lines are skipped and a trailing CR dropped.
-    static func lines() -> Lines {
+    public static func lines() -> Lines {
         Lines()
     }
 
     /// All of stdin as one text (trailing newlines removed); fails past `limit` bytes without reading on.
-    static func readAll(limit: Int) async throws -> String {
+    public static func readAll(limit: Int) async throws -> String {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
             let thread = Thread {
                 var data: [UInt8] = []
@@ -61,10 +61,10 @@ enum StandardInput {
 
     /// The lines of stdin, read in 64 KiB chunks; at most a few chunks are read ahead of the sender, so a
     /// huge input is streamed rather than held in memory.
-    struct Lines: AsyncSequence, Sendable {
-        typealias Element = String
+    public struct Lines: AsyncSequence, Sendable {
+        public typealias Element = String
 
-        func makeAsyncIterator() -> Iterator {
+        public func makeAsyncIterator() -> Iterator {
             let (stream, continuation) = AsyncStream<[String]>.makeStream()
             let credits = DispatchSemaphore(value: 8)
             let thread = Thread {
@@ -75,13 +75,13 @@ enum StandardInput {
             return Iterator(chunks: stream.makeAsyncIterator(), credits: credits)
         }
 
-        struct Iterator: AsyncIteratorProtocol {
+        public struct Iterator: AsyncIteratorProtocol {
             var chunks: AsyncStream<[String]>.Iterator
             let credits: DispatchSemaphore
             var pending: [String] = []
             var index = 0
 
-            mutating func next() async -> String? {
+            public mutating func next() async -> String? {
                 while self.index == self.pending.count {
                     guard let chunk = await self.chunks.next() else { return nil }
                     self.credits.signal()
@@ -125,29 +125,6 @@ enum StandardInput {
             }
             if let text = line(partial[...]) { continuation.yield([text]) }
             continuation.finish()
-        }
-    }
-}
-
-/// One message as an async sequence, for `publish`.
-struct SingleMessage: AsyncSequence, Sendable {
-    typealias Element = String
-    let text: String
-
-    init(_ text: String) {
-        self.text = text
-    }
-
-    func makeAsyncIterator() -> Iterator {
-        Iterator(text: self.text)
-    }
-
-    struct Iterator: AsyncIteratorProtocol {
-        var text: String?
-
-        mutating func next() async -> String? {
-            defer { self.text = nil }
-            return self.text
         }
     }
 }

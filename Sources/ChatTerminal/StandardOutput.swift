@@ -1,3 +1,4 @@
+import ChatProtocol
 import Foundation
 import Synchronization
 
@@ -11,12 +12,12 @@ import Darwin
 ///
 /// NIO ignores SIGPIPE for the whole process, so a closed pipe shows up only as EPIPE from write(2);
 /// that is how `chat tail | head -n 1` learns it may stop.
-enum StandardOutput {
+public enum StandardOutput {
     /// The reader of stdout is gone (EPIPE, or the pipe reported an error).
-    struct ReaderGone: Error {}
+    public struct ReaderGone: Error {}
 
     /// Writes `line` and a newline in as few write(2) calls as it takes: one line is never split by buffering.
-    static func writeLine(_ line: String) throws(ReaderGone) {
+    public static func writeLine(_ line: String) throws(ReaderGone) {
         var text = line
         text.append("\n")
         let failed = text.withUTF8 { bytes -> Bool in
@@ -36,7 +37,7 @@ enum StandardOutput {
 
     /// Runs `body`, ending it with `ReaderGone` as soon as stdout is a pipe whose reader closed it —
     /// even while nothing is being written (a quiet room must not keep `tail | head -n 1` alive).
-    static func whileReaderPresent(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    public static func whileReaderPresent(_ body: @escaping @Sendable () async throws -> Void) async throws {
         guard Self.isPipeOrSocket else { return try await body() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await body() }
@@ -106,19 +107,30 @@ private final class ResumeOnce: Sendable {
 }
 
 /// Diagnostics on stderr, one line each.
-enum StandardError {
+public enum StandardError {
     /// Prints `chat: warning: …`.
-    static func warn(_ message: String) {
+    public static func warn(_ message: String) {
         Self.line("chat: warning: \(message)")
     }
 
     /// Prints one line.
-    static func line(_ text: String) {
+    public static func line(_ text: String) {
         Self.write("\(text)\n")
     }
 
     /// Prints `text` as it is (a progress line that redraws itself ends with no newline).
-    static func write(_ text: String) {
+    public static func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+extension StandardError {
+    /// `chat: reconnecting in 2.3s (attempt 3): connection refused`.
+    public static func reconnecting(attempt: Int, delay: Duration, reason: String) {
+        Self.line(Self.reconnectingMessage(attempt: attempt, delay: delay, reason: reason))
+    }
+
+    public static func reconnectingMessage(attempt: Int, delay: Duration, reason: String) -> String {
+        "chat: reconnecting in \(delay.formattedSeconds) (attempt \(attempt)): \(reason)"
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatBench
 import ChatClient
 import ChatProtocol
+import ChatTerminal
 
 /// The exit codes README.md documents (sysexits.h values where one fits).
 enum ExitStatus {
@@ -73,36 +74,4 @@ func withExitStatus(_ body: () async throws -> Void) async throws {
 /// A usage mistake only the command can see (beyond what argument-parser checks): exit 64.
 struct UsageError: Error, CustomStringConvertible {
     var description: String
-}
-
-/// `tail --strict` met a gap the server could not fill.
-struct MissedMessages: Error, CustomStringConvertible {
-    var description: String
-
-    /// What `tail` and `join` say about messages after `since` that the server could not replay.
-    static func describe(since: UInt64, firstSeq: UInt64?, epochChanged: Bool) -> String {
-        if epochChanged {
-            return "the server restarted and lost its history: messages after seq \(since) may be missing"
-        }
-        let first = firstSeq.map { "\($0)" } ?? "?"
-        return
-            "cannot resume after seq \(since): the server's history starts at seq \(first); messages before it are missing"
-    }
-
-    /// What `tail` says when the server no longer has everything said from `since` on.
-    static func describe(since: Timestamp, firstSeq: UInt64?) -> String {
-        let first = firstSeq.map { "seq \($0)" } ?? "now"
-        return "the server no longer has every message since \(since.rfc3339): replaying from \(first) on"
-    }
-}
-
-extension StandardError {
-    /// `chat: reconnecting in 2.3s (attempt 3): connection refused`.
-    static func reconnecting(attempt: Int, delay: Duration, reason: String) {
-        Self.line(Self.reconnectingMessage(attempt: attempt, delay: delay, reason: reason))
-    }
-
-    static func reconnectingMessage(attempt: Int, delay: Duration, reason: String) -> String {
-        "chat: reconnecting in \(delay.formattedSeconds) (attempt \(attempt)): \(reason)"
-    }
 }

@@ -1,5 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import ChatProtocol
+import ChatJoin
 import ChatTerminal
 import Foundation
 import Logging
@@ -36,28 +37,8 @@ struct Join: AsyncParsableCommand {
     @Option(help: "Colour names and states; auto colours on a terminal unless NO_COLOR is set.")
     var color: ColorChoice = .auto
 
-    /// When the terminal bell rings.
-    enum Bell: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case mention, all, never
-
-        /// Whether `frame` rings it: someone else's message (that names us or is a direct message to us,
-        /// for `mention`).
-        func rings(for frame: ServerFrame, isOwn: Bool, mentionsUs: Bool) -> Bool {
-            switch frame {
-            case .message, .direct: break
-            default: return false
-            }
-            guard !isOwn else { return false }
-            switch self {
-            case .mention: return mentionsUs
-            case .all: return true
-            case .never: return false
-            }
-        }
-    }
-
     @Option(help: "Ring the terminal bell for messages that mention you, all messages from others, or never.")
-    var bell: Bell = .mention
+    var bell: JoinBell = .mention
 
     @OptionGroup var reconnect: ReconnectOptions
 
@@ -94,35 +75,4 @@ struct Join: AsyncParsableCommand {
     }
 }
 
-/// How a `join` run ended.
-enum JoinOutcome: Sendable {
-    /// /quit, Ctrl-D or end of input, with everything delivered.
-    case finished
-    /// Ended by a key or a signal: Ctrl-C (130), SIGTERM (143), SIGHUP (129).
-    case exit(Int32)
-    /// The connection could not be kept, or messages were left undelivered.
-    case failed(any Error)
-}
-
-extension JoinOutcome {
-    /// How following the room ended: `.finished` when it stopped or was cancelled (the other side of `join`
-    /// ended first), else the connection error.
-    static func following(_ body: () async throws -> Void) async -> JoinOutcome {
-        do {
-            try await body()
-            return .finished
-        } catch is CancellationError {
-            return .finished
-        } catch {
-            return .failed(error)
-        }
-    }
-}
-
-/// Messages typed but never acknowledged when `join` had to stop.
-struct Undelivered: Error, CustomStringConvertible {
-    var count: Int
-    var description: String {
-        "\(self.count) message\(self.count == 1 ? " was" : "s were") not delivered"
-    }
-}
+extension JoinBell: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import ChatClient
 import ChatProtocol
+import ChatTerminal
 import Foundation
 public import Logging
 

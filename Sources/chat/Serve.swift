@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatProtocol
+import ChatTerminal
 import ChatServer
 import Foundation
 import Logging

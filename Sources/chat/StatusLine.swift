@@ -1,3 +1,4 @@
+import ChatTerminal
 import Synchronization
 
 /// One line at the bottom of stderr that redraws itself in place (`\r`, erase to the end of the line)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatProtocol
+import ChatTerminal
 import Logging
 
 /// `chat tail`: print a room's messages, one line each, as they arrive.

@@ -1,5 +1,6 @@
 import ChatClient
 import ChatProtocol
+import ChatTerminal
 import ChatTestSupport
 import Foundation
 import Testing
@@ -108,14 +109,14 @@ struct RoomsCommandTests {
             RoomList.Room(name: "a-much-longer-room", members: 0, lastSeq: 0, lastActivity: nil),
         ]
         #expect(
-            Rooms.table(rooms, now: now) == [
+            RoomTable.lines(rooms, now: now) == [
                 "ROOM                MEMBERS  LAST SEQ  LAST MESSAGE",
                 "lobby                    12      4096  \(now.localTimeOfDay)",
                 "a-much-longer-room        0         0  -",
             ]
         )
         let lastWeek = Timestamp(millisecondsSince1970: now.millisecondsSince1970 - 7 * 86_400_000)
-        #expect(Rooms.when(lastWeek, now: now).wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d/) != nil)
+        #expect(RoomTable.when(lastWeek, now: now).wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d/) != nil)
     }
 }
 
