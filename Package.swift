@@ -82,6 +82,11 @@ let package = Package(
                 .embedInCode("Web/Page/index.html"),
                 .embedInCode("Web/Page/app.css"),
                 .embedInCode("Web/Page/app.js"),
+                .embedInCode("Web/Page/state.js"),
+                .embedInCode("Web/Page/render.js"),
+                .embedInCode("Web/Page/rooms.js"),
+                .embedInCode("Web/Page/connection.js"),
+                .embedInCode("Web/Page/composer.js"),
             ],
             swiftSettings: swiftSettings
         ),

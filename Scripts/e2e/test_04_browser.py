@@ -292,6 +292,29 @@ def main():
             wait_for(lambda: typing_line() == "quiet is typing…", "'quiet is typing…'")
             wait_for(lambda: typing_line() == "", "the typing line to expire")
 
+        # On a phone (375 px) the room's name shows whole up to 20 characters — the status shrinks to its
+        # dot, its words kept for screen readers and in the tooltip — and nothing in the header overflows.
+        driver.set_window_size(375, 740)
+        wait_for(lambda: driver.execute_script("return window.innerWidth") <= 375, "the narrow window again")
+        driver.get(f"http://127.0.0.1:{port}/r/deploy-production-eu?name=phone")
+        wait_for(lambda: says("connected", "connected as phone"), "the phone page to connect")
+        header = driver.execute_script(
+            """
+            const h1 = document.getElementById("room"), header = h1.parentElement, edge = header.clientWidth;
+            const status = document.getElementById("status");
+            return {
+                name: h1.textContent, fits: h1.scrollWidth <= h1.clientWidth,
+                overflowing: [...header.children].filter((e) => e.offsetParent !== null && e.getBoundingClientRect().right > edge + 0.5).map((e) => e.id),
+                headerScrolls: header.scrollWidth > header.clientWidth,
+                words: document.getElementById("status-text").textContent, tooltip: status.title,
+            };
+            """
+        )
+        driver.save_screenshot(os.path.join(ARTIFACTS, "page-375x740-long-room.png"))
+        check(header["name"] == "# deploy-production-eu" and header["fits"], f"the room's name is cut at 375 px: {header}")
+        check(header["overflowing"] == [] and not header["headerScrolls"], f"the header overflows at 375 px: {header}")
+        check(header["words"] == "connected as phone" == header["tooltip"], f"the status's words at 375 px: {header}")
+
         # While the server was down the browser reported its refused connections; nothing else may appear.
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         errors = [entry for entry in errors if "ERR_CONNECTION_REFUSED" not in entry["message"]]

@@ -9,9 +9,14 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct WebPageTests {
     @Test(arguments: [
-        ("/", "text/html; charset=utf-8", "<script src=\"/app.js\" defer></script>"),
+        ("/", "text/html; charset=utf-8", "<script type=\"module\" src=\"/app.js\"></script>"),
         ("/r/ops", "text/html; charset=utf-8", "<link rel=\"stylesheet\" href=\"/app.css\">"),
-        ("/app.js", "text/javascript; charset=utf-8", "textContent"),
+        ("/app.js", "text/javascript; charset=utf-8", "import { connect, initConnection } from \"./connection.js\";"),
+        ("/render.js", "text/javascript; charset=utf-8", "textContent"),
+        ("/state.js", "text/javascript; charset=utf-8", "export const state"),
+        ("/rooms.js", "text/javascript; charset=utf-8", "export function renderMembers"),
+        ("/connection.js", "text/javascript; charset=utf-8", "export async function connect"),
+        ("/composer.js", "text/javascript; charset=utf-8", "export function writeTo"),
         ("/app.css", "text/css; charset=utf-8", "@media (max-width:600px)"),
     ])
     func thePageAndItsFilesAreServedWithAStrictPolicy(_ path: String, _ type: String, _ excerpt: String) async throws {
@@ -30,9 +35,11 @@ struct WebPageTests {
     }
 
     @Test func thePageNeverPutsNetworkTextInAsHTML() {
-        // The script builds every node with textContent; none of the HTML-parsing sinks appear in it.
-        for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
-            #expect(!WebPage.javascript.contains(sink), "\(sink)")
+        // The script builds every node with textContent; none of the HTML-parsing sinks appear in any module.
+        for script in WebPage.Script.allCases {
+            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
+                #expect(!script.source.contains(sink), "\(sink) in \(script).js")
+            }
         }
     }
 

@@ -9,7 +9,8 @@ struct RouteTests {
     @Test(arguments: [
         ("/", Route.plain(.page(.html))),
         ("/r/ops", .plain(.page(.html))),
-        ("/app.js", .plain(.page(.javascript))),
+        ("/app.js", .plain(.page(.javascript(.app)))),
+        ("/rooms.js", .plain(.page(.javascript(.rooms)))),
         ("/app.css?v=1", .plain(.page(.css))),
         ("/metrics", .plain(.metrics)),
         ("/healthz", .plain(.healthz)),

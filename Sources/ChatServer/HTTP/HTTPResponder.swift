@@ -81,12 +81,12 @@ enum HTTPResponder {
         }
     }
 
-    /// The page or one of its two files.
+    /// The page or one of its files.
     private static func page(_ file: Route.PageFile) -> Answer {
         let content: (String, String) =
             switch file {
             case .html: (WebPage.html, "text/html; charset=utf-8")
-            case .javascript: (WebPage.javascript, "text/javascript; charset=utf-8")
+            case .javascript(let script): (script.source, "text/javascript; charset=utf-8")
             case .css: (WebPage.css, "text/css; charset=utf-8")
             }
         return Answer(

@@ -3,10 +3,10 @@ import ChatProtocol
 /// Every path the server answers, told apart once from a request's target: the upgrader decides on it
 /// (`UpgradeDecision`), and `HTTPResponder` answers what was not upgraded.
 enum Route: Sendable, Equatable {
-    /// The browser page's files: the page itself (`/`, `/r/ROOM`), its script, its stylesheet.
+    /// The browser page's files: the page itself (`/`, `/r/ROOM`), its script's modules, its stylesheet.
     enum PageFile: Sendable, Equatable {
         case html
-        case javascript
+        case javascript(WebPage.Script)
         case css
     }
 
@@ -36,7 +36,7 @@ enum Route: Sendable, Equatable {
         switch path {
         case "/": self = .plain(.page(.html))
         case _ where path.hasPrefix("/r/") && RoomName.isValid(path.dropFirst(3)): self = .plain(.page(.html))
-        case "/app.js": self = .plain(.page(.javascript))
+        case _ where WebPage.Script(path: path) != nil: self = .plain(.page(.javascript(WebPage.Script(path: path)!)))
         case "/app.css": self = .plain(.page(.css))
         case "/metrics": self = .plain(.metrics)
         case "/healthz": self = .plain(.healthz)
