@@ -167,7 +167,11 @@ let package = Package(
         .testTarget(
             name: "ChatClientTests",
             dependencies: [
-                "ChatProtocol", "ChatTransport", "ChatClient", .product(name: "NIOCore", package: "swift-nio"),
+                "ChatProtocol", "ChatTransport", "ChatClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -77,7 +77,7 @@ public enum ChatClient {
         }
     }
 
-    /// Reads frames until the connection ends: answers pings and closes, decodes the rest.
+    /// Reads until the connection ends (`ClientReader`) and decodes each text message as a server frame.
     private static func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
         outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
@@ -87,60 +87,24 @@ public enum ChatClient {
     ) async {
         let decoder = JSONDecoder()
         do {
-            for try await frame in inbound {
-                switch frame.opcode {
-                case .text:
-                    guard lifecycle.withMachine({ $0.receivedData(frame) }) == .deliver else { continue }
-                    do {
-                        let data = frame.unmaskedData
-                        if let fast = data.withUnsafeReadableBytes(ServerFrame.decodeFast) {
-                            continuation.yield(fast)
-                            continue
-                        }
-                        continuation.yield(try decoder.decode(ServerFrame.self, from: Data(data.readableBytesView)))
-                    } catch let unknown as ServerFrame.UnknownType {
-                        // Newer servers may send frame types this client does not know: skip them.
-                        logger.debug("skipping unknown frame type", metadata: ["chat.type": "\(unknown.type)"])
-                    } catch {
-                        continuation.finish(throwing: ChatClientError.protocolViolation("undecodable frame: \(error)"))
+            try await ClientReader.read(inbound, outbound: outbound, lifecycle: lifecycle) { message in
+                guard case .text(let data) = message else { return }
+                do {
+                    if let fast = data.withUnsafeReadableBytes(ServerFrame.decodeFast) {
+                        continuation.yield(fast)
                         return
                     }
-                case .ping:
-                    guard lifecycle.withMachine({ $0.receivedPing() }) == .sendPong else { continue }
-                    try await outbound.write(
-                        WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
-                    )
-                case .connectionClose:
-                    var data = frame.unmaskedData
-                    let code = data.readWebSocketErrorCode()
-                    let reason = data.readString(length: data.readableBytes) ?? ""
-                    guard case .echoCloseAndFinish(let reply) = lifecycle.withMachine({ $0.receivedClose(code: code) })
-                    else {
-                        // The server answered the close this side started.
-                        continuation.finish()
-                        return
-                    }
-                    // Answer the server's close with its code, unless that code may not be sent (RFC 6455 §7.4).
-                    var body = ByteBuffer()
-                    if let reply { body.write(webSocketErrorCode: reply) }
-                    try? await outbound.write(
-                        WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: body)
-                    )
-                    continuation.finish(
-                        throwing: ChatClientError.closedByServer(
-                            code: code.map { Int(UInt16(webSocketErrorCode: $0)) } ?? 1005,
-                            reason: TerminalSanitizer.sanitize(reason)
-                        )
-                    )
-                    return
-                default:
-                    continue
+                    continuation.yield(try decoder.decode(ServerFrame.self, from: Data(data.readableBytesView)))
+                } catch let unknown as ServerFrame.UnknownType {
+                    // Newer servers may send frame types this client does not know: skip them.
+                    logger.debug("skipping unknown frame type", metadata: ["chat.type": "\(unknown.type)"])
+                } catch {
+                    throw ChatClientError.protocolViolation("undecodable frame: \(error)")
                 }
             }
-            let weClosed = lifecycle.withMachine { $0.sentClose }
-            continuation.finish(throwing: weClosed ? nil : ChatClientError.connectionLost("the server went away"))
+            continuation.finish()
         } catch {
-            continuation.finish(throwing: ChatClientError.connectionLost("\(error)"))
+            continuation.finish(throwing: error)
         }
     }
 }

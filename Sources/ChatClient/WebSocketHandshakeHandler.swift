@@ -6,10 +6,12 @@ import NIOWebSocket
 
 /// The client side of the WebSocket opening handshake (RFC 6455 §4.1), done by hand.
 ///
-/// NIO's HTTP client upgrade pipeline can lose WebSocket bytes that arrive in the same read as the
-/// `101 Switching Protocols` response — which is exactly what a chat server does when it sends its
-/// welcome right away (seen here as clients hanging before the welcome). This handler reads the
-/// response head itself and hands whatever follows it to the frame decoder, so no byte is lost.
+/// NIO's HTTP client upgrade pipeline drops, by default, the WebSocket bytes that arrive in the same read
+/// as the `101 Switching Protocols` response (`leftOverBytesStrategy: .dropBytes`, swift-nio#741) —
+/// which is exactly what a chat server does when it sends its welcome right away (seen here as clients
+/// hanging before the welcome). This handler reads the response head itself and hands whatever follows
+/// it to the frame decoder, so no byte is lost. `NIOUpgraderTests` pins both: NIO 2.101 drops them by
+/// default and forwards them with `.forwardBytes`.
 final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -57,8 +59,13 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     /// The outcome, once the server has answered.
     var outcome: EventLoopFuture<Outcome> { self.promise.futureResult }
 
-    init(request: HTTPRequestHead, maxFrameBytes: Int, eventLoop: any EventLoop) {
-        let key = NIOWebSocketClientUpgrader.randomRequestKey()
+    /// - Parameter key: The `Sec-WebSocket-Key`; a fresh random one but in tests.
+    init(
+        request: HTTPRequestHead,
+        maxFrameBytes: Int,
+        eventLoop: any EventLoop,
+        key: String = NIOWebSocketClientUpgrader.randomRequestKey()
+    ) {
         var request = request
         request.headers.replaceOrAdd(name: "Upgrade", value: "websocket")
         request.headers.replaceOrAdd(name: "Connection", value: "Upgrade")

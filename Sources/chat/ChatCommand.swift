@@ -12,6 +12,6 @@ struct ChatCommand: AsyncParsableCommand {
             The room is the URL path: /ws is the room 'lobby', /ws/ops the room 'ops'.
             """,
         version: "\(ChatVersion.current) (\(buildCommit))",
-        subcommands: [Serve.self, Join.self, Send.self, Tail.self, Rooms.self, Bench.self]
+        subcommands: [Serve.self, Join.self, Send.self, Tail.self, Rooms.self, Bench.self, AutobahnTesteeCommand.self]
     )
 }
