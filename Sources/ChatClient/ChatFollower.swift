@@ -93,8 +93,11 @@ public enum ChatFollower {
                         if case .message(let message) = frame { cursor = message.seq }
                         guard try await handle(.frame(frame)) else { return }
                     }
-                    // The stream only ends quietly when this side closed; anything else is a lost connection.
-                    throw ChatClientError.connectionLost("the connection ended")
+                    // The stream only ends quietly when this side closed (a sender done with its outbox):
+                    // that ends the following too. Anything else is a lost connection.
+                    guard session.closedByThisSide else {
+                        throw ChatClientError.connectionLost("the connection ended")
+                    }
                 }
                 // The session only returns when `handle` asked to stop.
                 return

@@ -150,6 +150,8 @@ public enum ChatPublisher {
                     outbox.update { $0.finishInput() }
                     return false
                 }
+                // The run is over when the follower is: it stops once everything is acknowledged (at the last
+                // ack, or when the sender, finding nothing left, closes the session), or throws.
                 group.addTask {
                     try await Self.follow(
                         outbox,
@@ -158,12 +160,12 @@ public enum ChatPublisher {
                         logger: logger,
                         eventLoopGroup: eventLoopGroup
                     )
-                    return false
+                    return true
                 }
-                // The sender finishing means everything was acknowledged; the follower only ends by failing.
                 group.addTask {
                     await outbox.sendOnEverySession()
-                    return true
+                    await outbox.closeSession()
+                    return false
                 }
                 if let timeout = options.timeout {
                     group.addTask {
@@ -233,7 +235,8 @@ public enum ChatPublisher {
             case .connected, .gap, .incompleteReplay, .frame:
                 break
             }
-            return true
+            // Done: the session closes (1000) as every session does when its follower stops.
+            return !outbox.read(\.isFinished)
         }
     }
 }

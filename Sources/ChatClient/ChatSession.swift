@@ -56,6 +56,11 @@ public final class ChatSession: Sendable {
         return WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &random), data: frame.encode())
     }
 
+    /// Whether this side started the close handshake (`close()`), so the end of `events` is the end asked for.
+    var closedByThisSide: Bool {
+        self.lifecycle.withMachine { $0.sentClose }
+    }
+
     /// Starts the close handshake (1000); the connection ends when the server answers.
     func close() async {
         guard case .sendClose(let code, _) = self.lifecycle.withMachine({ $0.closeRequested(.normalClosure) })

@@ -93,6 +93,9 @@ struct Outbox: Sendable {
     /// A `typing` to send with the next frames (never resent: on a new connection it is stale).
     private var typingOwed = false
     private(set) var inputFinished = false
+
+    /// The input is finished and every message acknowledged (or refused for good).
+    var isFinished: Bool { self.inputFinished && self.unacknowledged == 0 }
     /// Whether a connection was ever made (its welcome told the limits).
     private(set) var connectedOnce = false
     /// The server's largest message, from the latest welcome.
@@ -244,7 +247,7 @@ struct Outbox: Sendable {
 
     /// What to do at `now`. A `send` is taken as written: a connection lost before it was resends it.
     mutating func next(now: ContinuousClock.Instant) -> Action {
-        if self.inputFinished && self.unacknowledged == 0 { return .finished }
+        if self.isFinished { return .finished }
         guard self.isConnected else { return .disconnected }
         if let held = self.heldUntil {
             if now < held { return .wait(until: held) }

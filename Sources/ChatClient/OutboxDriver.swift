@@ -128,6 +128,12 @@ final class OutboxDriver: Sendable {
         }
     }
 
+    /// Starts the close handshake on the attached session, if there is one: the sender is done.
+    func closeSession() async {
+        guard let session = self.state.withLock({ $0.session }) else { return }
+        await session.close()
+    }
+
     /// Writes what the outbox says on `session` until it is finished (returns), the outbox is told the
     /// connection is gone (throws `connectionLost`), a write fails or the task is cancelled (throws).
     func send(on session: ChatSession) async throws {

@@ -8,10 +8,10 @@ import Testing
 @testable import ChatClient
 
 /// Whether the bytes that arrive in the same segment as the `101` — a chat server sends its welcome at
-/// once — reach the upgraded channel: through NIO's own client upgrader (`NIOTypedWebSocketClientUpgrader`,
-/// the NIO version this package resolves), and through `WebSocketHandshakeHandler`, which exists because
-/// NIO's loses them. Each client, once upgraded, sends a ping; the server answers it with a pong. The
-/// first frame the client reads is the welcome when nothing was lost, and the pong when the welcome was.
+/// once — reach the upgraded channel through NIO's own client upgrader (`NIOTypedWebSocketClientUpgrader`,
+/// of the NIO version this package resolves), which the client uses (`WebSocketConnector`). Each client,
+/// once upgraded, sends a ping; the server answers it with a pong. The first frame the client reads is
+/// the welcome when nothing was lost, and the pong when the welcome was.
 @Suite(.timeLimit(.minutes(1)))
 struct NIOUpgraderTests {
     /// RFC 6455 §1.3's example key and the accept value it has to get.
@@ -44,30 +44,17 @@ struct NIOUpgraderTests {
         }
     }
 
-    /// Ours reads the response head itself and hands what follows it to the frame decoder.
+    /// `WebSocketConnector`, the client engine's handshake (NIO's upgrader, with `.forwardBytes`), gets the
+    /// welcome either way.
     @Test(arguments: [true, false])
-    func ourHandshakeGetsTheWelcome(sameSegment: Bool) async throws {
+    func theClientsConnectorGetsTheWelcome(sameSegment: Bool) async throws {
         try await withWelcomeServer(sameSegment: sameSegment) { port in
-            let outcome = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Host", value: "127.0.0.1:\(port)")
-                        let handshake = WebSocketHandshakeHandler(
-                            request: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers),
-                            maxFrameBytes: 1 << 16,
-                            eventLoop: channel.eventLoop,
-                            key: Self.key
-                        )
-                        try channel.pipeline.syncOperations.addHandler(handshake)
-                        return handshake.outcome
-                    }
-                }
-                .get()
-            guard case .upgraded(let channel) = outcome else {
-                Issue.record("not upgraded: \(outcome)")
-                return
-            }
+            let channel = try await WebSocketConnector.connect(
+                host: "127.0.0.1",
+                port: port,
+                target: "/ws",
+                requestKey: Self.key
+            )
             let first = try await Self.pingThenFirstFrame(channel)
             #expect(first == "welcome")
         }
