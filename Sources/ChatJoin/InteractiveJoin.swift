@@ -3,7 +3,6 @@ import ChatProtocol
 import ChatTerminal
 import Foundation
 public import Logging
-import Synchronization
 
 /// `chat join` on a terminal: a libedit prompt that shows the connection, messages printed above it.
 public struct InteractiveJoin: Sendable {

@@ -1,5 +1,4 @@
 public import ChatClient
-import ChatProtocol
 import ChatTerminal
 public import Logging
 

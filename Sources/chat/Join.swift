@@ -1,10 +1,7 @@
 public import ArgumentParser
-import ChatProtocol
 import ChatJoin
-import ChatTerminal
 import Foundation
 import Logging
-import Synchronization
 
 /// `chat join`: chat in a room from the terminal.
 struct Join: AsyncParsableCommand {
