@@ -165,7 +165,10 @@ public enum ChatPublisher {
                 group.addTask {
                     await outbox.sendOnEverySession()
                     await outbox.closeSession()
-                    return false
+                    // Everything is acknowledged: a server that does not answer the close within the
+                    // bound every close has does not keep the run waiting.
+                    try await Task.sleep(for: configuration.closeTimeout)
+                    return true
                 }
                 if let timeout = options.timeout {
                     group.addTask {
