@@ -97,7 +97,7 @@ final class OutboxDriver: Sendable {
     }
 
     /// The server refused a frame: a message of ours that was rate limited goes again later, one refused
-    /// for good leaves the outbox. Nil for an error about no message (or about none of ours).
+    /// for good leaves the outbox (`.unknown`: the id is none of ours). Nil for an error about no message.
     @discardableResult
     func refused(_ error: ServerError) -> Outbox.Refusal? {
         guard let id = error.id else { return nil }

@@ -134,46 +134,30 @@ public struct InteractiveJoin: Sendable {
                 }
             }
             defer { group.cancelAll() }
-            return await self.follow(
-                configuration,
-                conversation: conversation,
-                editor: editor,
-                renderer: renderer,
-                shared: shared
-            )
-        }
-    }
-
-    private func follow(
-        _ configuration: ClientConfiguration,
-        conversation: ChatConversation,
-        editor: LineEditor,
-        renderer: TranscriptRenderer,
-        shared: JoinState
-    ) async -> JoinOutcome {
-        await JoinOutcome.following {
-            try await conversation.run(configuration, policy: self.policy, logger: self.logger) { event in
-                switch event {
-                case .connected(let welcome):
-                    if let prompt = shared.connected(welcome) { editor.setPrompt(prompt) }
-                case .gap(let since, let firstSeq, let epochChanged):
-                    editor.print([renderer.gap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)])
-                case .incompleteReplay(let since, let firstSeq):
-                    editor.print([renderer.dim(MissedMessages.describe(since: since, firstSeq: firstSeq))])
-                case .reconnecting(let attempt, let delay, let reason):
-                    if attempt == 1 { editor.print([renderer.dim("connection lost: \(reason)")]) }
-                    if let prompt = shared.promptState(.reconnecting(delay: delay)) { editor.setPrompt(prompt) }
-                case .frame(let frame):
-                    let seen = shared.apply(frame)
-                    if let prompt = seen.prompt { editor.setPrompt(prompt) }
-                    var lines = renderer.lines(for: frame, isOwn: seen.isOwn, mentionsUs: seen.mentionsUs)
-                    // The one BEL is ours: network text had its control characters escaped already.
-                    if !lines.isEmpty, self.bell.rings(for: frame, isOwn: seen.isOwn, mentionsUs: seen.mentionsUs) {
-                        lines[lines.count - 1] += "\u{07}"
+            // The room's events on the screen, until the connection cannot be kept.
+            return await JoinOutcome.following {
+                try await conversation.run(configuration, policy: self.policy, logger: self.logger) { event in
+                    switch event {
+                    case .connected(let welcome):
+                        if let prompt = shared.connected(welcome) { editor.setPrompt(prompt) }
+                    case .gap(let since, let firstSeq, let epochChanged):
+                        editor.print([renderer.gap(since: since, firstSeq: firstSeq, epochChanged: epochChanged)])
+                    case .incompleteReplay(let since, let firstSeq):
+                        editor.print([renderer.dim(MissedMessages.describe(since: since, firstSeq: firstSeq))])
+                    case .reconnecting(let attempt, let delay, let reason):
+                        if attempt == 1 { editor.print([renderer.dim("connection lost: \(reason)")]) }
+                        if let prompt = shared.promptState(.reconnecting(delay: delay)) { editor.setPrompt(prompt) }
+                    case .frame(let frame):
+                        let seen = shared.apply(frame)
+                        if let prompt = seen.prompt { editor.setPrompt(prompt) }
+                        var lines = renderer.lines(for: frame, isOwn: seen.isOwn, mentionsUs: seen.mentionsUs)
+                        // The one BEL is ours: network text had its control characters escaped already.
+                        let rings = self.bell.rings(for: frame, isOwn: seen.isOwn, mentionsUs: seen.mentionsUs)
+                        if !lines.isEmpty, rings { lines[lines.count - 1] += "\u{07}" }
+                        if !lines.isEmpty { editor.print(lines) }
                     }
-                    if !lines.isEmpty { editor.print(lines) }
+                    return true
                 }
-                return true
             }
         }
     }

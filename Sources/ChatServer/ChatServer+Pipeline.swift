@@ -26,11 +26,11 @@ extension ChatServer {
         budget: BacklogBudget,
         settings: ConnectionSettings,
         logger: Logger,
-        metrics: ServerMetrics,
         hub: RoomHub
     ) throws -> EventLoopFuture<Upgraded> {
         let recorder = NIOLoopBound(RequestHeadRecorder(), eventLoop: channel.eventLoop)
         let log = hub.log
+        let metrics = hub.metrics
         let admission = log.admitsBeforeUpgrade ? NIOLoopBound(Admission(), eventLoop: channel.eventLoop) : nil
         // What `shouldUpgrade` made of the request, for the pipeline it builds — or, refused, for the
         // HTTP answer. A request that asked for no upgrade gets its route when it is answered.

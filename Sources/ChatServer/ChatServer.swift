@@ -1,6 +1,5 @@
 import ChatProtocol
 public import ChatTransport
-import CoreMetrics
 public import Logging
 public import NIOCore
 import NIOHTTP1
@@ -109,7 +108,6 @@ public final class ChatServer: Service {
         let budget = self.budget
         let settings = self.settings
         let logger = self.logger
-        let metrics = self.hub.metrics
         let hub = self.hub
         do {
             return try await ServerBootstrap(group: self.eventLoopGroup)
@@ -148,7 +146,6 @@ public final class ChatServer: Service {
                             budget: budget,
                             settings: settings,
                             logger: logger,
-                            metrics: metrics,
                             hub: hub
                         )
                     }

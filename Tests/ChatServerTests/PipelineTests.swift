@@ -1,4 +1,3 @@
-import CoreMetrics
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -21,7 +20,6 @@ struct PipelineTests {
                 budget: BacklogBudget(limit: .max, progressGrace: .seconds(1)),
                 settings: ConnectionSettings(configuration),
                 logger: Logger(label: "test"),
-                metrics: ServerMetrics(.init(factory: NOOPMetricsHandler.instance)),
                 hub: RoomHub(configuration: configuration)
             )
             try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

@@ -14,7 +14,7 @@ final class RoomHub: Sendable {
     /// Where the rooms' messages get their seqs and become visible: memory, a file or a cluster.
     let log: any RoomLog
     /// The seq space: the log's.
-    let epoch: String
+    var epoch: String { self.log.epoch }
     let metrics: ServerMetrics
     let configuration: ServerConfiguration
     let rooms = Mutex<[RoomName: RoomBox]>([:])
@@ -23,7 +23,6 @@ final class RoomHub: Sendable {
         self.configuration = configuration
         self.metrics = ServerMetrics(configuration.metrics ?? .init(factory: MetricsSystem.factory))
         self.log = log
-        self.epoch = log.epoch
     }
 
     /// Whether the log is so far behind that new messages are refused for now (`rate_limited`).
