@@ -13,7 +13,7 @@ import NIOWebSocket
 package enum AutobahnTestee {
     /// Runs every case of the suite at `host:port` as `agent`; returns how many cases there were.
     package static func run(host: String, port: Int, agent: String) async throws -> Int {
-        let agent = agent.addingPercentEncodingForQuery
+        let agent = ClientConfiguration.percentEncoded(agent)
         var count: Int?
         try await Self.connection(host: host, port: port, target: "/getCaseCount") { message in
             if case .text(let text) = message { count = Int(String(buffer: text)) }
@@ -55,24 +55,4 @@ package enum AutobahnTestee {
             }
         }
     }
-}
-
-extension String {
-    /// The agent's name as a query value: letters, digits and `-._~` as they are, the rest %-encoded.
-    fileprivate var addingPercentEncodingForQuery: String {
-        var result = ""
-        for byte in self.utf8 {
-            let scalar = Unicode.Scalar(byte)
-            if ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
-                || "-._~".unicodeScalars.contains(scalar)
-            {
-                result.unicodeScalars.append(scalar)
-            } else {
-                result += "%" + String(byte, radix: 16, uppercase: true).leftPadded
-            }
-        }
-        return result
-    }
-
-    fileprivate var leftPadded: String { self.count == 1 ? "0" + self : self }
 }

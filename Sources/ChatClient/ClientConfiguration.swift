@@ -69,7 +69,8 @@ public struct ClientConfiguration: Sendable {
         return parameters.isEmpty ? self.url.path : self.url.path + "?" + parameters.joined(separator: "&")
     }
 
-    private static func percentEncoded(_ text: String) -> String {
+    /// `text` as a query value: unreserved characters as they are, every other byte %-encoded.
+    static func percentEncoded(_ text: String) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {
