@@ -105,12 +105,14 @@ package enum WebSocketConnector {
             throw ChatClientError.protocolViolation(
                 "the server's WebSocket handshake answer is invalid\(error == .upgraderDeniedUpgrade ? "" : ": \(error)")"
             )
-        } catch {
+        } catch where error is ChannelError || error is IOError {
             // The connection ended before an answer (NIO's upgrade handler fails when it is removed with it),
             // or a read failed: like a refused connection, the server (or a proxy in front of it) is there
             // but not serving.
             let failure = try await observer.eventLoop.submit { observer.value.failure }.get()
             throw ChatClientError.unreachable(authority, failure.description)
+        } catch {
+            throw ChatClientError.protocolViolation("the WebSocket handshake failed: \(error)")
         }
         switch result {
         case .upgraded(let channel):
